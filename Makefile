@@ -1,0 +1,47 @@
+# matcher — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= instance
+HOST ?= 127.0.0.1
+PORT ?= 5000
+CORPUS ?= corpora/saxony
+
+.PHONY: run test install install-test lint data clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Stamp files: reinstall only when the package metadata changes.
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+## Load the bundled corpus into $(DATA_DIR).
+data: install
+	$(BIN)/matcher --data-dir $(DATA_DIR) ingest $(CORPUS)
+
+## Install everything, load the corpus, serve the app on http://$(HOST):$(PORT).
+run: data
+	$(BIN)/matcher-web --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
+
+lint: install-test
+	$(BIN)/ruff check matcher webapp tests scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## Linters and the whole test suite (slow and browser tests included).
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

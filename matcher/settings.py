@@ -1,0 +1,132 @@
+"""Settings declared once as data.
+
+Every setting has a name, a type, a default and a help text. Values come from the defaults,
+then ``MATCHER_<NAME>`` environment variables, then explicit overrides (CLI flags, Flask
+config). ``docs`` and the README settings table are checked against :data:`SETTINGS`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matcher.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Declaration of one setting."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return "MATCHER_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", str, "instance", "Data directory: SQLite database, index files, caches."),
+    Setting(
+        "regions",
+        dict,
+        {
+            "Lausitz": {"districts": ["Landkreis Bautzen", "Landkreis Görlitz"]},
+            "Oberlausitz": {"districts": ["Landkreis Bautzen", "Landkreis Görlitz"]},
+            "Erzgebirge": {"districts": ["Erzgebirgskreis"]},
+            "Vogtland": {"districts": ["Vogtlandkreis"]},
+            "Region Chemnitz": {"center": "Chemnitz", "radius_km": 35},
+        },
+        "Custom regions as JSON: name -> {\"districts\": [...]} or "
+        "{\"center\": PLACE, \"radius_km\": N}.",
+    ),
+    Setting(
+        "allow_outside",
+        bool,
+        False,
+        "Accept coordinates outside Saxony's bounding box on import.",
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, value: Any) -> Any:
+    """Convert a raw (usually string) value to the setting's type."""
+    is_bool_for_int = setting.type is int and isinstance(value, bool)
+    if value is None or (isinstance(value, setting.type) and not is_bool_for_int):
+        return value
+    text = str(value).strip()
+    try:
+        if setting.type is bool:
+            if text.lower() in {"1", "true", "yes", "ja", "on"}:
+                return True
+            if text.lower() in {"0", "false", "no", "nein", "off", ""}:
+                return False
+            raise ValueError(text)
+        if setting.type is dict or setting.type is list:
+            parsed = json.loads(text)
+            if not isinstance(parsed, setting.type):
+                raise ValueError(text)
+            return parsed
+        return setting.type(text)
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise ConfigError(
+            f"Einstellung {setting.name} ({setting.env_var}): ungültiger Wert {text!r}, "
+            f"erwartet {setting.type.__name__}."
+        ) from exc
+
+
+class Settings:
+    """Resolved values of all settings, readable as attributes."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = dict(values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self._values["data_dir"])
+
+    def replace(self, **overrides: Any) -> Settings:
+        """Return a copy with some values replaced (coerced like any other value)."""
+        return Settings({**self._values, **_coerce_all(overrides)})
+
+
+def _coerce_all(values: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, value in values.items():
+        if name not in _BY_NAME:
+            raise ConfigError(f"Unbekannte Einstellung {name!r}.")
+        if value is not None:
+            out[name] = _coerce(_BY_NAME[name], value)
+    return out
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Resolve settings: defaults, then ``MATCHER_*`` environment, then ``overrides``.
+
+    Raises:
+        ConfigError: a value cannot be converted or a name is unknown.
+    """
+    env = os.environ if environ is None else environ
+    values = {s.name: s.default for s in SETTINGS}
+    values.update(_coerce_all({s.name: env[s.env_var] for s in SETTINGS if s.env_var in env}))
+    values.update(_coerce_all(overrides or {}))
+    return Settings(values)

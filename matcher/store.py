@@ -1,0 +1,272 @@
+"""SQLite profile store (sqlite-utils): the only module that speaks SQL.
+
+Schema changes are numbered migrations applied on open. SQLite row ids (``pk``) are stable and
+double as FAISS ids.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from matcher.errors import MatcherError, NotFoundError
+from matcher.models import PROFILE_FIELDS, Profile
+
+DB_FILENAME = "matcher.db"
+FTS_COLUMNS = ("name", "description", "offers", "needs", "keywords")
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def m001_profiles(db: sqlite_utils.Database) -> None:
+    """Profiles with stable integer ids, FTS5 over the German text, import log."""
+    columns: dict[str, Any] = {"pk": int, "id": str}
+    for name in PROFILE_FIELDS:
+        if name == "id":
+            continue
+        columns[name] = float if name in ("lat", "lon") else int if name in (
+            "employees", "founded") else str
+    columns.update({"extra": str, "content_hash": str, "created_at": str, "updated_at": str})
+    db.table("profiles").create(columns, pk="pk", not_null={"id", "kind", "name", "description"})
+    db.table("profiles").create_index(["id"], unique=True)
+    db.table("profiles").create_index(["kind"])
+    db.table("profiles").create_index(["district"])
+    db.table("profiles").create_index(["parent"])
+    db.table("profiles").enable_fts(list(FTS_COLUMNS), create_triggers=True,
+                              tokenize="unicode61 remove_diacritics 2")
+    db.table("import_log").create({
+        "pk": int, "started_at": str, "finished_at": str, "files": str, "inserted": int,
+        "updated": int, "unchanged": int, "rejected": int, "warnings": int, "status": str,
+    }, pk="pk")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (m001_profiles,)
+
+
+@dataclass
+class UpsertCounts:
+    """What an upsert did."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class Store:
+    """Profile storage in one SQLite file under the data directory."""
+
+    def __init__(self, data_dir: str | Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.data_dir / DB_FILENAME
+        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute("PRAGMA busy_timeout = 30000")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if self.db.journal_mode != "wal":
+            self.db.enable_wal()
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self.transaction():
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+            )
+            done = {r[0] for r in self.db.execute("SELECT name FROM _migrations").fetchall()}
+            for migration in MIGRATIONS:
+                if migration.__name__ not in done:
+                    migration(self.db)
+                    self.db.table("_migrations").insert(
+                        {"name": migration.__name__, "applied_at": _now()}
+                    )
+
+    def applied_migrations(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT name FROM _migrations ORDER BY name")]
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+    # -- reads --------------------------------------------------------------
+    def get(self, profile_id: str) -> Profile:
+        """Return one profile by id.
+
+        Raises:
+            NotFoundError: no profile has this id.
+        """
+        rows = list(self.db.table("profiles").rows_where("id = ?", [profile_id]))
+        if not rows:
+            raise NotFoundError(f"Kein Profil mit der id {profile_id!r}.")
+        return Profile.from_row(rows[0])
+
+    def pk_of(self, profile_id: str) -> int | None:
+        row = self.db.execute("SELECT pk FROM profiles WHERE id = ?", [profile_id]).fetchone()
+        return None if row is None else int(row[0])
+
+    def _pk(self, profile_id: str) -> int:
+        pk = self.pk_of(profile_id)
+        if pk is None:
+            raise NotFoundError(f"Kein Profil mit der id {profile_id!r}.")
+        return pk
+
+    def hashes(self) -> dict[str, str]:
+        """Map of profile id to content hash."""
+        return dict(self.db.execute("SELECT id, content_hash FROM profiles").fetchall())
+
+    def kinds(self) -> dict[str, str]:
+        """Map of profile id to kind."""
+        return dict(self.db.execute("SELECT id, kind FROM profiles").fetchall())
+
+    def iter_profiles(self, kinds: Iterable[str] | None = None) -> Iterator[tuple[int, Profile]]:
+        """All profiles as (pk, profile), ordered by pk."""
+        where, args = None, []
+        if kinds is not None:
+            kinds = list(kinds)
+            where = "kind IN (" + ",".join("?" * len(kinds)) + ")"
+            args = kinds
+        for row in self.db.table("profiles").rows_where(where, args, order_by="pk"):
+            yield int(row["pk"]), Profile.from_row(row)
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM profiles").fetchone()[0])
+
+    def children(self, profile_id: str) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM profiles WHERE parent = ? ORDER BY id", [profile_id])]
+
+    def stats(self) -> dict[str, Any]:
+        """Counts in total, per kind and per district."""
+        def grouped(column: str) -> dict[str, int]:
+            sql = (f"SELECT coalesce({column}, '-'), count(*) FROM profiles "
+                   f"GROUP BY 1 ORDER BY 2 DESC, 1")
+            return {k: int(v) for k, v in self.db.execute(sql).fetchall()}
+
+        return {"total": self.count(), "by_kind": grouped("kind"),
+                "by_district": grouped("district")}
+
+    def corpus_digest(self) -> str:
+        """A digest over all (id, content hash) pairs: changes whenever any profile changes."""
+        h = hashlib.sha256()
+        for pid, chash in self.db.execute("SELECT id, content_hash FROM profiles ORDER BY id"):
+            h.update(f"{pid}\0{chash}\n".encode())
+        return h.hexdigest()
+
+    def search_text(self, query: str, limit: int = 20) -> list[tuple[str, float]]:
+        """Full-text (FTS5, BM25) search; returns (id, score) with higher = better.
+
+        Any word may match (OR); quotes in the query are dropped.
+        """
+        terms = [t for t in "".join(c if c.isalnum() else " " for c in query).split() if t]
+        if not terms:
+            return []
+        match = " OR ".join(f'"{t}"' for t in terms)
+        sql = (
+            "SELECT profiles.id, bm25(profiles_fts) AS rank FROM profiles_fts "
+            "JOIN profiles ON profiles.pk = profiles_fts.rowid "
+            "WHERE profiles_fts MATCH ? ORDER BY rank LIMIT ?"
+        )
+        return [(pid, -float(rank)) for pid, rank in self.db.execute(sql, [match, limit])]
+
+    # -- writes -------------------------------------------------------------
+    def upsert(self, profiles: Iterable[Profile]) -> UpsertCounts:
+        """Insert new profiles, update changed ones, leave unchanged ones untouched."""
+        counts = UpsertCounts()
+        known = self.hashes()
+        now = _now()
+        with self.transaction():
+            for p in profiles:
+                chash = p.content_hash()
+                if known.get(p.id) == chash:
+                    counts.unchanged += 1
+                    continue
+                row = self._row(p, chash, now)
+                if p.id in known:
+                    row.pop("created_at")
+                    self.db.table("profiles").update(self._pk(p.id), row)
+                    counts.updated += 1
+                else:
+                    self.db.table("profiles").insert(row)
+                    counts.inserted += 1
+                known[p.id] = chash
+        return counts
+
+    @staticmethod
+    def _row(p: Profile, chash: str, now: str) -> dict[str, Any]:
+        row: dict[str, Any] = {name: getattr(p, name) for name in PROFILE_FIELDS}
+        row["keywords"] = json.dumps(p.keywords, ensure_ascii=False)
+        row["extra"] = json.dumps(p.extra, ensure_ascii=False)
+        row.update(content_hash=chash, created_at=now, updated_at=now)
+        return row
+
+    def remove(self, ids: Iterable[str], with_children: bool = False) -> list[str]:
+        """Delete profiles (and, if asked, the profiles that name them as parent).
+
+        Returns the ids actually removed.
+
+        Raises:
+            NotFoundError: an id does not exist (nothing is removed).
+            MatcherError: a profile still has children and ``with_children`` is false.
+        """
+        ids = list(dict.fromkeys(ids))
+        removed: list[str] = []
+        with self.transaction():
+            missing = [i for i in ids if self.pk_of(i) is None]
+            if missing:
+                raise NotFoundError("Unbekannte id(s): " + ", ".join(missing)
+                                    + " — nichts wurde gelöscht.")
+            queue = list(ids)
+            while queue:
+                pid = queue.pop(0)
+                if pid in removed:
+                    continue
+                kids = [k for k in self.children(pid) if k not in removed]
+                if kids and not with_children:
+                    shown = ", ".join(kids[:5]) + (" …" if len(kids) > 5 else "")
+                    raise MatcherError(
+                        f"{pid} hat noch {len(kids)} zugeordnete Profile ({shown}) — erst diese "
+                        "entfernen oder --with-children angeben. Nichts wurde gelöscht."
+                    )
+                queue.extend(kids)
+                removed.append(pid)
+            for pid in removed:
+                self.db.execute("DELETE FROM profiles WHERE id = ?", [pid])
+        return removed
+
+    def log_import(self, entry: dict[str, Any]) -> None:
+        with self.transaction():
+            self.db.table("import_log").insert(entry)
+
+    def import_log(self, limit: int = 20) -> list[dict[str, Any]]:
+        return list(self.db.table("import_log").rows_where(order_by="pk desc", limit=limit))

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import pytest
+
+from matcher.districts import DISTRICTS, find_district
+from matcher.errors import AmbiguousPlaceError, UnknownPlaceError
+from matcher.geo import distance_km, place_key
+
+
+def test_freiberg(gazetteer):
+    p = gazetteer.resolve("Freiberg")
+    assert p.district == "Landkreis Mittelsachsen"
+    assert p.lat == pytest.approx(50.91, abs=0.03)
+    assert p.lon == pytest.approx(13.34, abs=0.03)
+
+
+@pytest.mark.parametrize(
+    ("name", "district"),
+    [
+        ("Oelsnitz/Erzgeb.", "Erzgebirgskreis"),
+        ("Oelsnitz (Erzgeb.)", "Erzgebirgskreis"),
+        ("oelsnitz im erzgebirge", "Erzgebirgskreis"),
+        ("Oelsnitz/Vogtl.", "Vogtlandkreis"),
+        ("Weißwasser/O.L.", "Landkreis Görlitz"),
+        ("Weisswasser", "Landkreis Görlitz"),
+        ("Reichenbach im Vogtland", "Vogtlandkreis"),
+        ("Reichenbach/Vogtl.", "Vogtlandkreis"),
+        ("Aue-Bad Schlema", "Erzgebirgskreis"),
+        ("Bad Schlema", "Erzgebirgskreis"),
+        ("Stollberg/Erzgeb.", "Erzgebirgskreis"),
+        ("Stollberg", "Erzgebirgskreis"),
+        ("MEISSEN", "Landkreis Meißen"),
+        ("Görlitz", "Landkreis Görlitz"),
+        ("Goerlitz", "Landkreis Görlitz"),
+        ("Leipzig", "Leipzig"),
+        ("Borna", "Landkreis Leipzig"),
+        ("Olbernhau", "Erzgebirgskreis"),
+        ("Torgau", "Landkreis Nordsachsen"),
+        ("Pirna", "Landkreis Sächsische Schweiz-Osterzgebirge"),
+        ("Kamenz", "Landkreis Bautzen"),
+        ("Zwickau", "Landkreis Zwickau"),
+        ("Plauen", "Vogtlandkreis"),
+        ("Chemnitz", "Chemnitz"),
+        ("Dresden", "Dresden"),
+    ],
+)
+def test_resolve_spellings(gazetteer, name, district):
+    assert gazetteer.resolve(name).district == district
+
+
+def test_oelsnitz_variants_differ(gazetteer):
+    a = gazetteer.resolve("Oelsnitz/Erzgeb.")
+    b = gazetteer.resolve("Oelsnitz/Vogtl.")
+    assert a.district != b.district
+    assert distance_km(a.lat, a.lon, b.lat, b.lon) > 40
+
+
+def test_oelsnitz_alone_is_ambiguous(gazetteer):
+    with pytest.raises(AmbiguousPlaceError) as exc:
+        gazetteer.resolve("Oelsnitz")
+    assert set(exc.value.candidates) == {"Oelsnitz/Erzgeb.", "Oelsnitz/Vogtl."}
+    assert "meinten Sie" in exc.value.message
+
+
+def test_unknown_place_suggests_close_names(gazetteer):
+    with pytest.raises(UnknownPlaceError) as exc:
+        gazetteer.resolve("Olbernhaus")
+    assert "Olbernhau" in exc.value.candidates
+
+
+def test_unknown_place_without_candidates(gazetteer):
+    with pytest.raises(UnknownPlaceError):
+        gazetteer.resolve("Xyzzyhausen am Meer")
+
+
+def test_distance_dresden_leipzig(gazetteer):
+    dd, lpz = gazetteer.resolve("Dresden"), gazetteer.resolve("Leipzig")
+    assert distance_km(dd.lat, dd.lon, lpz.lat, lpz.lon) == pytest.approx(100, abs=8)
+
+
+def test_district_at_coordinates(gazetteer):
+    assert gazetteer.district_at(50.912, 13.342) == "Landkreis Mittelsachsen"
+    assert gazetteer.district_at(51.34, 12.37) == "Leipzig"
+    assert gazetteer.district_at(50.64, 13.47) == "Erzgebirgskreis"
+
+
+def test_every_district_has_municipalities_and_resolvable_seat(gazetteer):
+    munis = gazetteer.municipalities()
+    assert len(munis) >= 400
+    for d in DISTRICTS:
+        assert any(p.district == d.name for p in munis), d.name
+        assert gazetteer.seat(d).district == d.name
+
+
+def test_every_municipality_resolves_to_itself(gazetteer):
+    for p in gazetteer.municipalities():
+        assert gazetteer.resolve(p.name).municipality == p.municipality, p.name
+
+
+def test_municipality_near_its_district_seat(gazetteer):
+    seats = {d.name: gazetteer.seat(d) for d in DISTRICTS}
+    for p in gazetteer.municipalities():
+        s = seats[p.district]
+        assert distance_km(p.lat, p.lon, s.lat, s.lon) < 60, p.name
+
+
+def test_place_key_folds_spelling():
+    assert place_key("Weißwasser/O.L.") == place_key("weisswasser oberlausitz")
+    assert place_key("Reichenbach im Vogtland") == place_key("Reichenbach/Vogtl.")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("Mittelsachsen", "Landkreis Mittelsachsen"), ("LK Leipzig", "Landkreis Leipzig"),
+     ("Leipzig", "Leipzig"), ("vogtland", "Vogtlandkreis"),
+     ("Landkreis Görlitz", "Landkreis Görlitz"),
+     ("saechsische-schweiz-osterzgebirge", "Landkreis Sächsische Schweiz-Osterzgebirge")],
+)
+def test_find_district(text, name):
+    d = find_district(text)
+    assert d is not None and d.name == name

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import pytest
+
+from matcher.errors import MatcherError, NotFoundError
+from matcher.ingest import ingest_files
+from matcher.store import Store
+from tests.conftest import PROFILES
+
+
+@pytest.fixture
+def loaded(store, gazetteer):
+    ingest_files(store, [PROFILES], gazetteer)
+    return store
+
+
+def test_migrations_applied_once(data_dir):
+    with Store(data_dir) as s:
+        assert s.applied_migrations() == ["m001_profiles"]
+    with Store(data_dir) as s:
+        assert s.applied_migrations() == ["m001_profiles"]
+        assert s.db.journal_mode == "wal"
+
+
+def test_stats(loaded):
+    stats = loaded.stats()
+    assert stats["total"] == 20
+    assert stats["by_kind"]["company"] == 9
+    assert stats["by_district"]["Erzgebirgskreis"] == 3
+
+
+def test_full_text_search_finds_german_words(loaded):
+    ids = [pid for pid, _ in loaded.search_text("Galvanik Chrom")]
+    assert ids[0] in {"t-co-07", "t-ch-02"}
+    assert "t-rs-02" in ids
+    assert loaded.search_text("   ") == []
+
+
+def test_fts_follows_updates_and_deletes(loaded):
+    assert any(pid == "t-co-06" for pid, _ in loaded.search_text("Haltbarkeit"))
+    loaded.remove(["t-co-06"])
+    assert not any(pid == "t-co-06" for pid, _ in loaded.search_text("Haltbarkeit"))
+
+
+def test_remove_refuses_parent_with_children(loaded):
+    with pytest.raises(MatcherError) as exc:
+        loaded.remove(["t-ch-01"])
+    assert "t-rs-01" in exc.value.message
+    assert loaded.count() == 20
+    assert loaded.remove(["t-ch-01"], with_children=True) == ["t-ch-01", "t-rs-01"]
+    assert loaded.count() == 18
+
+
+def test_remove_unknown_removes_nothing(loaded):
+    with pytest.raises(NotFoundError):
+        loaded.remove(["t-co-01", "gibt-es-nicht"])
+    assert loaded.count() == 20
+
+
+def test_import_log(loaded):
+    (entry,) = loaded.import_log()
+    assert entry["inserted"] == 20 and entry["status"] == "ok"
+
+
+def test_transaction_rolls_back(loaded):
+    with pytest.raises(RuntimeError), loaded.transaction():
+        loaded.db.execute("DELETE FROM profiles")
+        raise RuntimeError("Abbruch")
+    assert loaded.count() == 20

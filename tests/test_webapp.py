@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from matcher.ingest import ingest_files
+from matcher.store import Store
+from tests.conftest import PROFILES
+from webapp import create_app
+
+
+@pytest.fixture
+def app(data_dir, gazetteer, tmp_path):
+    with Store(data_dir) as s:
+        ingest_files(s, [PROFILES], gazetteer)
+        hidden = tmp_path / "versteckt.jsonl"
+        hidden.write_text(json.dumps({
+            "id": "t-hidden", "kind": "company", "name": "Geheimfirma", "city": "Riesa",
+            "description": "Galvanik im Verborgenen", "visibility": "hidden"}), encoding="utf-8")
+        ingest_files(s, [hidden], gazetteer)
+    return create_app({"data_dir": str(data_dir), "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"ok": True, "profiles": 21}
+
+
+def test_profile_api_hides_contact_fields_and_keeps_umlauts(client):
+    resp = client.get("/api/profiles/t-co-01")
+    data = resp.get_json()
+    assert data["name"] == "Flöhataler Metallbau GmbH"
+    assert "Flöhataler" in resp.get_data(as_text=True)  # not \u00f6
+    for field in ("email", "phone", "street"):
+        assert field not in data
+
+
+@pytest.mark.parametrize("pid", ["t-hidden", "t-co-08", "gibt-es-nicht"])
+def test_hidden_internal_and_missing_are_404_in_one_shape(client, pid):
+    resp = client.get(f"/api/profiles/{pid}")
+    assert resp.status_code == 404
+    assert resp.get_json() == {"ok": False, "error": resp.get_json()["error"], "status": 404}
+
+
+def test_search_api(client):
+    data = client.get("/api/search?text=Galvanik").get_json()
+    ids = [r["id"] for r in data]
+    assert "t-co-07" in ids and "t-hidden" not in ids
+
+
+@pytest.mark.parametrize("query", ["", "?text=", "?text=a&limit=0", "?text=a&limit=x",
+                                   "?text=" + "a" * 3000])
+def test_search_api_rejects_bad_parameters(client, query):
+    resp = client.get("/api/search" + query)
+    assert resp.status_code == 400
+    assert set(resp.get_json()) == {"ok", "error", "status"}
+
+
+def test_html_pages(client):
+    page = client.get("/?text=Wasserstoff").get_data(as_text=True)
+    assert "Wasserstoffwerk Lausitz" in page and 'lang="de"' in page
+    profile = client.get("/profile/t-co-01").get_data(as_text=True)
+    assert "Flöhataler Metallbau" in profile
+    assert "info@floehataler.example" not in profile
+    assert client.get("/profile/t-hidden").status_code == 404
+
+
+def test_templates_escape_markup(client, data_dir, gazetteer, tmp_path):
+    evil = tmp_path / "evil.jsonl"
+    evil.write_text(json.dumps({"id": "x-1", "kind": "company", "name": "<script>alert(1)</script>",
+                                "description": "Galvanik <b>fett</b>", "city": "Riesa"}),
+                    encoding="utf-8")
+    with Store(data_dir) as s:
+        ingest_files(s, [evil], gazetteer)
+    page = client.get("/profile/x-1").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page

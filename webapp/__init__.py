@@ -1,0 +1,36 @@
+"""Flask web app of matcher: German HTML views and a JSON API over the library."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, g
+
+from matcher.settings import load_settings
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Application factory: defaults → ``MATCHER_*`` environment → ``test_config``."""
+    app = Flask(__name__)
+    overrides = dict(test_config or {})
+    settings = load_settings({k: overrides.pop(k) for k in list(overrides)
+                              if k in {"data_dir", "regions", "allow_outside"}})
+    app.config.update(MATCHER_SETTINGS=settings, JSON_SORT_KEYS=False)
+    app.config.update(overrides)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    from webapp import api, errors, views
+
+    errors.register(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+
+    @app.teardown_appcontext
+    def close_store(_exc: BaseException | None) -> None:
+        store = g.pop("store", None)
+        if store is not None:
+            store.close()
+
+    return app

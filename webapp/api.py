@@ -1,0 +1,79 @@
+"""JSON API under /api and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from matcher.errors import MatcherError, NotFoundError
+from matcher.privacy import public_record, visible_to
+from matcher.retrieval import KeywordRetriever
+from webapp import context
+
+bp = Blueprint("api", __name__)
+MAX_QUERY_CHARS = 2000
+MAX_LIMIT = 100
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify({"ok": True, "profiles": context.store().count()})
+
+
+@bp.get("/api/stats")
+def stats():
+    return jsonify(context.store().stats())
+
+
+@bp.get("/api/profiles/<profile_id>")
+def profile(profile_id: str):
+    p = context.store().get(profile_id)
+    if not visible_to(p, context.logged_in()):
+        raise NotFoundError(f"Kein Profil mit der id {profile_id!r}.")
+    return jsonify(public_record(p, context.logged_in()))
+
+
+@bp.get("/api/geo")
+def geo():
+    place = request.args.get("place", "").strip()
+    if not place:
+        raise MatcherError("Parameter 'place' fehlt, z. B. /api/geo?place=Freiberg")
+    return jsonify(context.gazetteer().resolve(place).as_dict())
+
+
+def parse_limit(raw: str | None, default: int = 20) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise MatcherError(f"'limit' muss eine ganze Zahl sein, nicht {raw!r}.") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise MatcherError(f"'limit' muss zwischen 1 und {MAX_LIMIT} liegen.")
+    return value
+
+
+@bp.get("/api/search")
+def search():
+    """Keyword search (FTS5/BM25) over visible profiles."""
+    text = request.args.get("text", "").strip()
+    if not text:
+        raise MatcherError("Parameter 'text' fehlt.")
+    if len(text) > MAX_QUERY_CHARS:
+        raise MatcherError(f"'text' ist zu lang (höchstens {MAX_QUERY_CHARS} Zeichen).")
+    limit = parse_limit(request.args.get("limit"))
+    return jsonify(keyword_results(text, limit))
+
+
+def keyword_results(text: str, limit: int) -> list[dict]:
+    store, logged_in = context.store(), context.logged_in()
+    out = []
+    for pid, score in KeywordRetriever(store).retrieve(text, limit=limit * 2):
+        p = store.get(pid)
+        if visible_to(p, logged_in):
+            rec = public_record(p, logged_in)
+            out.append({"id": p.id, "kind": p.kind, "name": p.name, "city": p.city,
+                        "district": p.district, "score": round(score, 3),
+                        "description": rec["description"]})
+        if len(out) == limit:
+            break
+    return out
