@@ -129,17 +129,27 @@ class Gazetteer:
             AmbiguousPlaceError: several places share the name (candidates listed).
             UnknownPlaceError: no such place (closest names suggested).
         """
-        text = name.strip()
+        text, district = _split_district_qualifier(name.strip())
         key = place_key(text)
         if not key:
             raise UnknownPlaceError("Leerer Ortsname — bitte einen Ort in Sachsen angeben.")
         hits = self._exact.get(key) or self._base.get(key) or []
+        if district is not None:
+            def in_district(idxs: list[int]) -> list[int]:
+                return [i for i in idxs if self.places[i].district == district]
+
+            hits = in_district(self._exact.get(key, [])) or in_district(self._base.get(key, []))
         hits = self._prefer_municipalities(hits)
+        if len(hits) == 1 and district is None:
+            # "Auerbach" is a municipality, but so is "Auerbach/Vogtl.": ask which one.
+            same_base = self._prefer_municipalities(self._base.get(key, []))
+            if len(same_base) > 1 and all(self._is_municipality(i) for i in same_base):
+                hits = same_base
         if len(hits) == 1:
             return self.places[hits[0]]
         if hits:
             labels = sorted({self.places[i].label + " — " + self.places[i].district for i in hits})
-            names = sorted({self.places[i].name for i in hits})
+            names = self._distinct_names(hits, key)
             raise AmbiguousPlaceError(
                 f"Ort {text!r} ist mehrdeutig — meinten Sie "
                 + " oder ".join(repr(n) for n in names)
@@ -155,9 +165,21 @@ class Gazetteer:
         )
         raise UnknownPlaceError(f"Unbekannter Ort {text!r}{hint}", names)
 
+    def _distinct_names(self, hits: list[int], key: str) -> list[str]:
+        """Spellings that tell the hits apart: the name, plus the district where the name
+        repeats or is itself the ambiguous query."""
+        names = [self.places[i].name for i in hits]
+        return sorted({
+            n if names.count(n) == 1 and place_key(n) != key else f"{n} ({self.places[i].district})"
+            for n, i in zip(names, hits, strict=True)
+        })
+
+    def _is_municipality(self, i: int) -> bool:
+        return self.places[i].name == self.places[i].municipality
+
     def _prefer_municipalities(self, hits: list[int]) -> list[int]:
         """Among equal names, a municipality wins over Ortsteile of other municipalities."""
-        own = [i for i in hits if self.places[i].name == self.places[i].municipality]
+        own = [i for i in hits if self._is_municipality(i)]
         if len(own) == 1:
             return own
         return hits
@@ -179,6 +201,16 @@ class Gazetteer:
     def seat(self, district: District) -> Place:
         """The seat (Kreisstadt) of a district."""
         return self.resolve(district.seat)
+
+
+def _split_district_qualifier(text: str) -> tuple[str, str | None]:
+    """Split "Auerbach (Erzgebirgskreis)" or "Auerbach, Erzgebirgskreis" into name and district."""
+    m = re.fullmatch(r"(.+?)\s*(?:\(([^()]+)\)|,\s*([^,]+))", text)
+    if m:
+        d = find_district(m.group(2) or m.group(3))
+        if d is not None:
+            return m.group(1), d.name
+    return text, None
 
 
 def _load_rows() -> list[dict[str, str]]:

@@ -186,12 +186,14 @@ class Store:
     def search_text(self, query: str, limit: int = 20) -> list[tuple[str, float]]:
         """Full-text (FTS5, BM25) search; returns (id, score) with higher = better.
 
-        Any word may match (OR); quotes in the query are dropped.
+        Any word may match (OR), words of four or more letters also as prefix; punctuation in
+        the query is ignored.
         """
         terms = [t for t in "".join(c if c.isalnum() else " " for c in query).split() if t]
         if not terms:
             return []
-        match = " OR ".join(f'"{t}"' for t in terms)
+        # Prefix match so that "Wasserstoff" finds "Wasserstoffwerk" (German compounds).
+        match = " OR ".join(f'"{t}"*' if len(t) >= 4 else f'"{t}"' for t in terms)
         sql = (
             "SELECT profiles.id, bm25(profiles_fts) AS rank FROM profiles_fts "
             "JOIN profiles ON profiles.pk = profiles_fts.rowid "

@@ -92,9 +92,25 @@ def test_every_district_has_municipalities_and_resolvable_seat(gazetteer):
         assert gazetteer.seat(d).district == d.name
 
 
-def test_every_municipality_resolves_to_itself(gazetteer):
+def test_every_municipality_resolves_or_names_itself_among_candidates(gazetteer):
     for p in gazetteer.municipalities():
-        assert gazetteer.resolve(p.name).municipality == p.municipality, p.name
+        try:
+            found = gazetteer.resolve(p.name)
+        except AmbiguousPlaceError as exc:
+            # every suggested spelling must itself resolve, one of them to this municipality
+            resolved = [gazetteer.resolve(c) for c in exc.candidates]
+            assert p in resolved, p.name
+        else:
+            assert found.municipality == p.municipality, p.name
+
+
+def test_auerbach_asks_and_qualified_names_resolve(gazetteer):
+    with pytest.raises(AmbiguousPlaceError) as exc:
+        gazetteer.resolve("Auerbach")
+    assert "Auerbach/Vogtl." in exc.value.candidates
+    assert gazetteer.resolve("Auerbach (Erzgebirgskreis)").district == "Erzgebirgskreis"
+    assert gazetteer.resolve("Auerbach, Vogtland").district == "Vogtlandkreis"
+    assert gazetteer.resolve("Auerbach/Vogtl.").district == "Vogtlandkreis"
 
 
 def test_municipality_near_its_district_seat(gazetteer):

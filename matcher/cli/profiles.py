@@ -100,10 +100,10 @@ def stats(obj: Context, as_json: bool) -> None:
     click.echo(f"Profile gesamt: {data['total']}")
     click.echo("\nNach Art:")
     for kind, n in data["by_kind"].items():
-        click.echo(f"  {KIND_LABELS.get(kind, kind):<40} {n:>6}")
+        click.echo(f"  {KIND_LABELS.get(kind, kind):<44} {n:>5}")
     click.echo("\nNach Kreis:")
     for district, n in data["by_district"].items():
-        click.echo(f"  {district:<40} {n:>6}")
+        click.echo(f"  {district:<44} {n:>5}")
 
 
 FIELD_LABELS = {
