@@ -1,10 +1,19 @@
-"""Retrieval configurations: a common interface over keyword, dense and hybrid rankers."""
+"""Retrieval configurations: keyword, dense, sparse and hybrid rankers behind one interface."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
+import numpy as np
+
+from matcher.filters import Filters, ProfileTable
+from matcher.models import Profile
 from matcher.store import Store
+
+
+def profile_query_text(p: Profile) -> str:
+    """The text a profile searches with: what it needs first, then what it offers and is."""
+    return " ".join(x for x in (p.needs, p.offers, p.description) if x)
 
 
 class Retriever(Protocol):
@@ -12,8 +21,7 @@ class Retriever(Protocol):
 
     name: str
 
-    def retrieve(self, query: str, limit: int = 20,
-                 kinds: tuple[str, ...] | None = None) -> list[tuple[str, float]]:
+    def retrieve(self, text: str, filters: Filters, limit: int = 20) -> list[tuple[str, float]]:
         ...
 
 
@@ -22,15 +30,28 @@ class KeywordRetriever:
 
     name = "keyword"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, table: ProfileTable | None = None) -> None:
         self.store = store
-        self._kinds = store.kinds()
-        self._visibility = dict(store.db.execute("SELECT id, visibility FROM profiles").fetchall())
+        self.table = table or ProfileTable(store.table_rows())
 
-    def retrieve(self, query: str, limit: int = 20,
-                 kinds: tuple[str, ...] | None = None) -> list[tuple[str, float]]:
-        hits = self.store.search_text(query, limit=max(limit * 5, 100))
-        out = [(pid, score) for pid, score in hits
-               if self._visibility.get(pid) != "hidden"
-               and (kinds is None or self._kinds.get(pid) in kinds)]
-        return out[:limit]
+    def retrieve(self, text: str, filters: Filters, limit: int = 20) -> list[tuple[str, float]]:
+        ok = self.table.mask(filters)
+        out = []
+        for pid, score in self.store.search_text(text, limit=5000):
+            i = self.table.pos.get(pid)
+            if i is not None and ok[i]:
+                out.append((pid, score))
+                if len(out) == limit:
+                    break
+        return out
+
+
+def top_k(scores: np.ndarray, mask: np.ndarray, ids: list[str], k: int) -> list[tuple[str, float]]:
+    """The k best (id, score) pairs among masked entries."""
+    masked = np.where(mask, scores, -np.inf)
+    k = min(k, int(mask.sum()))
+    if k <= 0:
+        return []
+    idx = np.argpartition(-masked, k - 1)[:k]
+    idx = idx[np.argsort(-masked[idx], kind="stable")]
+    return [(ids[i], float(masked[i])) for i in idx]

@@ -159,6 +159,14 @@ class Store:
         for row in self.db.table("profiles").rows_where(where, args, order_by="pk"):
             yield int(row["pk"]), Profile.from_row(row)
 
+    def table_rows(self) -> list[dict[str, Any]]:
+        """The columns used for filtering and ranking, for every profile, in pk order."""
+        sql = ("SELECT pk, id, kind, visibility, district, parent, lat, lon FROM profiles "
+               "ORDER BY pk")
+        cur = self.db.execute(sql)
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
     def count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM profiles").fetchone()[0])
 

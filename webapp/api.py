@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from matcher.errors import MatcherError, NotFoundError
+from matcher.filters import Filters
 from matcher.privacy import public_record, visible_to
 from matcher.retrieval import KeywordRetriever
 from webapp import context
@@ -67,13 +68,11 @@ def search():
 def keyword_results(text: str, limit: int) -> list[dict]:
     store, logged_in = context.store(), context.logged_in()
     out = []
-    for pid, score in KeywordRetriever(store).retrieve(text, limit=limit * 2):
+    for pid, score in KeywordRetriever(store).retrieve(text, Filters(logged_in=logged_in), limit):
         p = store.get(pid)
         if visible_to(p, logged_in):
             rec = public_record(p, logged_in)
             out.append({"id": p.id, "kind": p.kind, "name": p.name, "city": p.city,
                         "district": p.district, "score": round(score, 3),
                         "description": rec["description"]})
-        if len(out) == limit:
-            break
     return out
