@@ -23,6 +23,10 @@ class ConfigError(MatcherError):
     """A setting has an invalid value."""
 
 
+class MissingPackageError(ConfigError):
+    """An optional backend's package is not installed; the message names it."""
+
+
 class NotFoundError(MatcherError):
     """A profile, region or other named object does not exist."""
 

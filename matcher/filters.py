@@ -30,6 +30,7 @@ class ProfileTable:
         self.ids = [r["id"] for r in rows]
         self.pos = {pid: i for i, pid in enumerate(self.ids)}
         self.pks = np.array([r["pk"] for r in rows], dtype=np.int64)
+        self.pk_pos = {int(pk): i for i, pk in enumerate(self.pks)}
         self.kinds = np.array([r["kind"] for r in rows], dtype=object)
         self.visibility = np.array([r["visibility"] for r in rows], dtype=object)
         self.district = np.array([r["district"] for r in rows], dtype=object)

@@ -2,29 +2,58 @@
 
 from __future__ import annotations
 
+from matcher.embed import create_embedder
 from matcher.errors import ConfigError
 from matcher.evaluation import ProfileRanker, Ranker
 from matcher.filters import Filters, ProfileTable
+from matcher.indexer import load_index
 from matcher.models import Profile
-from matcher.retrieval import KeywordRetriever, profile_query_text
+from matcher.retrieval import (
+    DenseRetriever,
+    HybridRetriever,
+    KeywordRetriever,
+    QueryEncoder,
+    Retriever,
+    SparseRetriever,
+    profile_query_text,
+)
 from matcher.settings import Settings
 from matcher.store import Store
 
-METHODS = ("keyword",)
+METHODS = ("keyword", "dense", "sparse", "hybrid", "hybrid+keyword")
 DEPTH = 50
 
 
-def make_rankers(method: str, store: Store, settings: Settings) -> tuple[Ranker, ProfileRanker]:
-    """Return (text ranker, profile ranker) for a method name.
+def make_retriever(method: str, store: Store, settings: Settings,
+                   table: ProfileTable | None = None) -> Retriever:
+    """The retriever for a method name: keyword, dense, sparse, hybrid (dense + sparse),
+    hybrid+keyword (dense + sparse + FTS5).
 
     Raises:
         ConfigError: unknown method; the message lists the known ones.
+        IndexStateError: the method needs an index that is missing or stale.
     """
-    table = ProfileTable(store.table_rows())
+    table = table or ProfileTable(store.table_rows())
     if method == "keyword":
-        retriever = KeywordRetriever(store, table)
-    else:
+        return KeywordRetriever(store, table)
+    if method not in METHODS:
         raise ConfigError(f"Unbekanntes Verfahren {method!r} — bekannt: {', '.join(METHODS)}.")
+    index = load_index(store, settings)
+    if method == "sparse":
+        return SparseRetriever(index, table)
+    dense = DenseRetriever(QueryEncoder(create_embedder(settings)), index, table)
+    if method == "dense":
+        return dense
+    parts: list[tuple[Retriever, float]] = [
+        (dense, 1.0), (SparseRetriever(index, table), settings.fusion_sparse_weight)]
+    if method == "hybrid+keyword":
+        parts.append((KeywordRetriever(store, table), 0.5))
+    return HybridRetriever(parts, k=settings.fusion_k)
+
+
+def make_rankers(method: str, store: Store, settings: Settings) -> tuple[Ranker, ProfileRanker]:
+    """Return (text ranker, profile ranker) for a method name (see :func:`make_retriever`)."""
+    retriever = make_retriever(method, store, settings)
 
     def rank(text: str, filters: Filters) -> list[str]:
         return [pid for pid, _ in retriever.retrieve(text, filters, DEPTH)]

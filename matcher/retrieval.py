@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Protocol
 
 import numpy as np
 
+from matcher.embed import Embedder
 from matcher.filters import Filters, ProfileTable
+from matcher.indexer import LoadedIndex
 from matcher.models import Profile
 from matcher.store import Store
+from matcher.text import analyze
 
 
 def profile_query_text(p: Profile) -> str:
@@ -55,3 +59,76 @@ def top_k(scores: np.ndarray, mask: np.ndarray, ids: list[str], k: int) -> list[
     idx = np.argpartition(-masked, k - 1)[:k]
     idx = idx[np.argsort(-masked[idx], kind="stable")]
     return [(ids[i], float(masked[i])) for i in idx]
+
+
+class QueryEncoder:
+    """Encodes query texts with a small LRU cache (repeated queries cost no model call)."""
+
+    def __init__(self, embedder: Embedder, size: int = 1024) -> None:
+        self.embedder = embedder
+        self.size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def __call__(self, text: str) -> np.ndarray:
+        hit = self._cache.get(text)
+        if hit is not None:
+            self._cache.move_to_end(text)
+            return hit
+        vec = self.embedder.encode_queries([text])[0]
+        self._cache[text] = vec
+        if len(self._cache) > self.size:
+            self._cache.popitem(last=False)
+        return vec
+
+
+class DenseRetriever:
+    """Cosine similarity of the query vector to profile vectors (FAISS, filtered by id)."""
+
+    name = "dense"
+
+    def __init__(self, encode: QueryEncoder, index: LoadedIndex, table: ProfileTable) -> None:
+        self.encode, self.index, self.table = encode, index, table
+
+    def retrieve(self, text: str, filters: Filters, limit: int = 20) -> list[tuple[str, float]]:
+        return self.retrieve_vector(self.encode(text), filters, limit)
+
+    def retrieve_vector(self, vector: np.ndarray, filters: Filters,
+                        limit: int = 20) -> list[tuple[str, float]]:
+        mask = self.table.mask(filters)
+        allowed = None if mask.all() else self.table.pks[mask]
+        scores, pks = self.index.docs.search(vector[None, :], limit, allowed)
+        by_pk = self.table.pk_pos
+        return [(self.table.ids[by_pk[int(pk)]], float(s))
+                for s, pk in zip(scores[0], pks[0], strict=True) if pk >= 0]
+
+
+class SparseRetriever:
+    """TF-IDF over character n-grams of lemmatised text (copes with German compounds)."""
+
+    name = "sparse"
+
+    def __init__(self, index: LoadedIndex, table: ProfileTable) -> None:
+        self.index, self.table = index, table
+        by_pk = table.pk_pos
+        self._rows = np.array([by_pk[int(pk)] for pk in index.sparse.ids], dtype=np.int64)
+
+    def retrieve(self, text: str, filters: Filters, limit: int = 20) -> list[tuple[str, float]]:
+        scores = np.full(len(self.table), -np.inf)
+        scores[self._rows] = self.index.sparse.scores(analyze(text))
+        return top_k(scores, self.table.mask(filters), self.table.ids, limit)
+
+
+class HybridRetriever:
+    """Reciprocal rank fusion of several retrievers: sum of weight / (k + rank)."""
+
+    name = "hybrid"
+
+    def __init__(self, parts: list[tuple[Retriever, float]], k: int = 60, depth: int = 100) -> None:
+        self.parts, self.k, self.depth = parts, k, depth
+
+    def retrieve(self, text: str, filters: Filters, limit: int = 20) -> list[tuple[str, float]]:
+        fused: dict[str, float] = {}
+        for retriever, weight in self.parts:
+            for rank, (pid, _) in enumerate(retriever.retrieve(text, filters, self.depth), 1):
+                fused[pid] = fused.get(pid, 0.0) + weight / (self.k + rank)
+        return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlite_utils
 
 from matcher.errors import MatcherError, NotFoundError
@@ -51,7 +52,17 @@ def m001_profiles(db: sqlite_utils.Database) -> None:
     }, pk="pk")
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (m001_profiles,)
+def m002_embedding_cache(db: sqlite_utils.Database) -> None:
+    """Vectors keyed by (model id, hash of the exact text embedded)."""
+    db.table("embeddings").create(
+        {"model_id": str, "text_hash": str, "dim": int, "vector": bytes},
+        pk=("model_id", "text_hash"),
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    m001_profiles, m002_embedding_cache,
+)
 
 
 @dataclass
@@ -273,6 +284,40 @@ class Store:
             for pid in removed:
                 self.db.execute("DELETE FROM profiles WHERE id = ?", [pid])
         return removed
+
+    # -- embedding cache ----------------------------------------------------
+    def cached_vectors(self, model_id: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Cached float32 vectors of a model for the given text hashes (missing ones absent)."""
+        wanted = list(dict.fromkeys(hashes))
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            sql = ("SELECT text_hash, vector FROM embeddings WHERE model_id = ? AND text_hash IN ("
+                   + ",".join("?" * len(chunk)) + ")")
+            for h, blob in self.db.execute(sql, [model_id, *chunk]):
+                out[h] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def put_vectors(self, model_id: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        """Store vectors of a model by text hash (replacing equal keys)."""
+        rows = [(model_id, h, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes())
+                for h, v in items]
+        with self.transaction():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (model_id, text_hash, dim, vector) "
+                "VALUES (?, ?, ?, ?)", rows)
+
+    def prune_vectors(self, model_id: str, keep: Iterable[str]) -> int:
+        """Delete a model's cached vectors whose text is no longer in the corpus."""
+        keep_set = set(keep)
+        stored = [r[0] for r in self.db.execute(
+            "SELECT text_hash FROM embeddings WHERE model_id = ?", [model_id])]
+        gone = [h for h in stored if h not in keep_set]
+        with self.transaction():
+            self.db.conn.executemany(
+                "DELETE FROM embeddings WHERE model_id = ? AND text_hash = ?",
+                [(model_id, h) for h in gone])
+        return len(gone)
 
     def log_import(self, entry: dict[str, Any]) -> None:
         with self.transaction():

@@ -16,9 +16,9 @@ def loaded(store, gazetteer):
 
 def test_migrations_applied_once(data_dir):
     with Store(data_dir) as s:
-        assert s.applied_migrations() == ["m001_profiles"]
+        assert s.applied_migrations() == ["m001_profiles", "m002_embedding_cache"]
     with Store(data_dir) as s:
-        assert s.applied_migrations() == ["m001_profiles"]
+        assert s.applied_migrations() == ["m001_profiles", "m002_embedding_cache"]
         assert s.db.journal_mode == "wal"
 
 

@@ -6,7 +6,8 @@ import click
 
 from matcher.cli import Context, cli, echo_json, json_option
 
-METHOD_HELP = "Verfahren: keyword (FTS5/BM25)."
+METHOD_HELP = ("Verfahren: keyword (FTS5/BM25), dense, sparse, hybrid (dense + sparse), "
+               "hybrid+keyword.")
 
 
 @cli.command("eval")

@@ -1,0 +1,51 @@
+"""Sparse channel: TF-IDF over character n-grams of analysed (lemmatised) text."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+class SparseIndex:
+    """Rows aligned with ``ids``; cosine scores via a sparse matrix product."""
+
+    kind = "tfidf-char"
+
+    def __init__(self, ngram_range: tuple[int, int] = (3, 5)) -> None:
+        self.ngram_range = ngram_range
+        self.ids = np.zeros(0, dtype=np.int64)
+        self._vectorizer: Any = None
+        self._matrix: Any = None
+
+    def fit(self, ids: np.ndarray, texts: list[str]) -> None:
+        """Learn the vocabulary from the (analysed) texts and index them."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=self.ngram_range,
+                                           sublinear_tf=True, min_df=1, dtype=np.float32)
+        self._matrix = self._vectorizer.fit_transform(texts).tocsr()
+        self.ids = np.asarray(ids, dtype=np.int64)
+
+    def scores(self, text: str) -> np.ndarray:
+        """Cosine similarity of one analysed query text to every row (aligned with ``ids``)."""
+        if self._vectorizer is None or not len(self.ids):
+            return np.zeros(len(self.ids), dtype=np.float32)
+        q = self._vectorizer.transform([text])
+        return np.asarray((self._matrix @ q.T).toarray()).ravel()
+
+    def save(self, path: Path) -> None:
+        with open(path, "wb") as fh:
+            pickle.dump({"ngram_range": self.ngram_range, "ids": self.ids,
+                         "vectorizer": self._vectorizer, "matrix": self._matrix}, fh,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, path: Path) -> SparseIndex:
+        with open(path, "rb") as fh:
+            data = pickle.load(fh)
+        out = cls(tuple(data["ngram_range"]))
+        out.ids, out._vectorizer, out._matrix = data["ids"], data["vectorizer"], data["matrix"]
+        return out

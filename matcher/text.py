@@ -1,0 +1,90 @@
+"""German text handling: the text a profile is embedded with, sentences, lemmas, key terms."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from matcher.errors import MissingPackageError
+from matcher.models import Profile
+
+# Field order of the embedded profile text (fixed: changing it changes every vector).
+TEXT_FIELDS = ("name", "description", "offers", "needs", "keywords")
+SENTENCE_FIELDS = ("needs", "offers", "description")
+_SENT_SPLIT = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÄÖÜ0-9„\"(])")
+_EXTRA_STOP = {"gmbh", "kg", "co", "ag", "ug", "ek", "e.k.", "sowie", "bzw", "z.b", "u.a", "ca"}
+
+
+def profile_text(p: Profile) -> str:
+    """The text a profile is embedded and indexed with: name, description, offers, needs,
+    keywords, in this order."""
+    parts = [p.name, p.description, p.offers or "", p.needs or "", ", ".join(p.keywords)]
+    return "\n".join(x for x in parts if x)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split German text into sentences (short fragments are merged into their neighbour)."""
+    out: list[str] = []
+    for piece in _SENT_SPLIT.split(text.strip()):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if out and len(piece) < 25:
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
+def profile_sentences(p: Profile) -> list[tuple[str, str]]:
+    """(field, sentence) pairs of the needs, offers and description of a profile."""
+    pairs: list[tuple[str, str]] = []
+    for field in SENTENCE_FIELDS:
+        value = getattr(p, field)
+        if value:
+            pairs.extend((field, s) for s in split_sentences(value))
+    return pairs
+
+
+@lru_cache(maxsize=1)
+def _nlp() -> Any:
+    try:
+        import spacy
+    except ImportError as exc:  # pragma: no cover - core dependency
+        raise MissingPackageError("Paket 'spacy' fehlt: pip install spacy") from exc
+    nlp = spacy.blank("de")
+    try:
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        nlp.initialize()
+    except (ValueError, OSError) as exc:
+        raise MissingPackageError(
+            "Deutsche Lemmatisierung braucht 'spacy-lookups-data': pip install spacy-lookups-data"
+        ) from exc
+    return nlp
+
+
+def _content_lemmas(doc: Any) -> list[str]:
+    out = []
+    for tok in doc:
+        if tok.is_stop or tok.is_punct or tok.is_space or tok.like_num:
+            continue
+        lemma = (tok.lemma_ or tok.text).lower().strip("-–„“\"'()")
+        if len(lemma) > 1 and lemma not in _EXTRA_STOP:
+            out.append(lemma)
+    return out
+
+
+def lemmas(text: str) -> list[str]:
+    """Lower-cased lemmas of the content words (no stop words, punctuation or numbers)."""
+    return _content_lemmas(_nlp()(text))
+
+
+def analyze(text: str) -> str:
+    """Text prepared for the sparse channel: lemmas joined by spaces."""
+    return " ".join(lemmas(text))
+
+
+def analyze_many(texts: list[str]) -> list[str]:
+    """:func:`analyze` for many texts, batched through spaCy."""
+    return [" ".join(_content_lemmas(doc)) for doc in _nlp().pipe(texts, batch_size=64)]
