@@ -14,21 +14,24 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Stamp files: reinstall only when the package metadata changes.
+# torch comes first, pinned to the local CPU build, so that nothing pulls the CUDA wheels.
 $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[st]'
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[st,test]'
 	touch $@
 
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-## Load the bundled corpus into $(DATA_DIR).
+## Load the bundled corpus into $(DATA_DIR) and bring the search index up to date.
 data: install
 	$(BIN)/matcher --data-dir $(DATA_DIR) ingest $(CORPUS)
+	$(BIN)/matcher --data-dir $(DATA_DIR) index
 
 ## Install everything, load the corpus, serve the app on http://$(HOST):$(PORT).
 run: data

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from matcher.embed import Embedder, create_embedder
+from matcher.embed.ensemble import combine
 from matcher.errors import IndexStateError
 from matcher.index import VectorIndex, create_index
 from matcher.index.faiss_index import FaissIndex
@@ -31,6 +32,8 @@ from matcher.store import Store
 from matcher.text import analyze_many, profile_sentences, profile_text
 
 INDEX_FORMAT = 1
+# Ensembles whose parts are embedded and cached one by one.
+ENSEMBLE_PARTS = {"e5+use": ("e5", "use")}
 FIELD_CODES = {"needs": 0, "offers": 1, "description": 2}
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -133,6 +136,24 @@ def _embed_cached(store: Store, texts: list[str], model_id: str,
     return matrix, len(missing), len(hashes) - len(missing)
 
 
+def _embed_docs(store: Store, texts: list[str], settings: Settings,
+                progress: Progress | None) -> tuple[np.ndarray, int, int]:
+    """Profile vectors; an ensemble is cached per part, so switching backends is free."""
+    parts = ENSEMBLE_PARTS.get(settings.embedder)
+    if parts is None:
+        model = model_id_for(settings, settings.embedder)
+        return _embed_cached(store, texts, model, _Lazy(settings, settings.embedder),
+                             "Profile", progress)
+    blocks, embedded = [], 0
+    for name in parts:
+        v, e, _ = _embed_cached(store, texts, model_id_for(settings, name),
+                                _Lazy(settings, name), f"Profile ({name})", progress)
+        blocks.append(v)
+        embedded = max(embedded, e)
+    w = float(settings.embed_ensemble_weight)
+    return combine(blocks, [w, 1.0 - w]), embedded, len(texts) - embedded
+
+
 class _Lazy:
     """Creates an embedder on first use only (a fully cached build loads no model)."""
 
@@ -220,8 +241,7 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     profiles: list[tuple[int, Profile]] = list(store.iter_profiles())
     pks = np.array([pk for pk, _ in profiles], dtype=np.int64)
     texts = [profile_text(p) for _, p in profiles]
-    vectors, report.embedded, report.reused = _embed_cached(
-        store, texts, doc_model, _Lazy(settings, settings.embedder), "Profile", progress)
+    vectors, report.embedded, report.reused = _embed_docs(store, texts, settings, progress)
     sent_rows = [(pk, f, s) for pk, p in profiles for f, s in profile_sentences(p)]
     sent_vecs, report.sentences_embedded, report.sentences_reused = _embed_cached(
         store, [s for _, _, s in sent_rows], sent_model,
@@ -230,8 +250,10 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     index = _doc_index(pks, hashes, vectors, manifest, doc_model, settings, report)
     sparse = SparseIndex()
     sparse.fit(pks, analyze_many(texts))
-    report.pruned = store.prune_vectors(doc_model, hashes) + store.prune_vectors(
-        sent_model, [text_hash(s) for _, _, s in sent_rows])
+    keep: dict[str, set[str]] = {sent_model: {text_hash(s) for _, _, s in sent_rows}}
+    for name in ENSEMBLE_PARTS.get(settings.embedder, (settings.embedder,)):
+        keep.setdefault(model_id_for(settings, name), set()).update(hashes)
+    report.pruned = sum(store.prune_vectors(m, kept) for m, kept in keep.items())
     new_manifest = {
         "format": INDEX_FORMAT, "model_id": doc_model, "dim": int(vectors.shape[1]) if len(
             vectors) else 0, "sentence_model_id": sent_model, "count": len(pks),

@@ -20,7 +20,7 @@ from matcher.retrieval import (
 from matcher.settings import Settings
 from matcher.store import Store
 
-METHODS = ("keyword", "dense", "sparse", "hybrid", "hybrid+keyword")
+METHODS = ("keyword", "dense", "sparse", "hybrid", "hybrid+keyword", "full")
 DEPTH = 50
 
 
@@ -47,12 +47,15 @@ def make_retriever(method: str, store: Store, settings: Settings,
     parts: list[tuple[Retriever, float]] = [
         (dense, 1.0), (SparseRetriever(index, table), settings.fusion_sparse_weight)]
     if method == "hybrid+keyword":
-        parts.append((KeywordRetriever(store, table), 0.5))
-    return HybridRetriever(parts, k=settings.fusion_k)
+        parts.append((KeywordRetriever(store, table), settings.fusion_sparse_weight))
+    return HybridRetriever(parts, mode=settings.fusion, k=settings.fusion_k)
 
 
 def make_rankers(method: str, store: Store, settings: Settings) -> tuple[Ranker, ProfileRanker]:
-    """Return (text ranker, profile ranker) for a method name (see :func:`make_retriever`)."""
+    """Return (text ranker, profile ranker) for a method name (see :func:`make_retriever`);
+    ``full`` is the complete matching (:class:`matcher.search.Matcher`)."""
+    if method == "full":
+        return _full_rankers(store, settings)
     retriever = make_retriever(method, store, settings)
 
     def rank(text: str, filters: Filters) -> list[str]:
@@ -60,5 +63,25 @@ def make_rankers(method: str, store: Store, settings: Settings) -> tuple[Ranker,
 
     def rank_profile(profile: Profile, filters: Filters) -> list[str]:
         return rank(profile_query_text(profile), filters)
+
+    return rank, rank_profile
+
+
+def _full_rankers(store: Store, settings: Settings) -> tuple[Ranker, ProfileRanker]:
+    from matcher.search import Matcher
+
+    matcher = Matcher(store, settings)
+
+    def rank(text: str, filters: Filters) -> list[str]:
+        result = matcher.match_text(
+            text, lat=filters.center[0] if filters.center else None,
+            lon=filters.center[1] if filters.center else None, radius_km=filters.radius_km,
+            kinds=filters.kinds, region=filters.region.name if filters.region else None,
+            limit=DEPTH, logged_in=filters.logged_in, parse=False)
+        return [m.profile.id for m in result.matches]
+
+    def rank_profile(profile: Profile, filters: Filters) -> list[str]:
+        result = matcher.match_profile(profile.id, limit=DEPTH, logged_in=filters.logged_in)
+        return [m.profile.id for m in result.matches]
 
     return rank, rank_profile

@@ -119,16 +119,32 @@ class SparseRetriever:
 
 
 class HybridRetriever:
-    """Reciprocal rank fusion of several retrievers: sum of weight / (k + rank)."""
+    """Fuses several retrievers over the union of their top ``depth`` candidates.
+
+    ``zscore`` (default): each channel's scores are standardised per query (a candidate a channel
+    did not return gets that channel's lowest score) and summed with the weights. ``rrf``:
+    reciprocal rank fusion, sum of weight / (k + rank).
+    """
 
     name = "hybrid"
 
-    def __init__(self, parts: list[tuple[Retriever, float]], k: int = 60, depth: int = 100) -> None:
-        self.parts, self.k, self.depth = parts, k, depth
+    def __init__(self, parts: list[tuple[Retriever, float]], mode: str = "zscore", k: int = 60,
+                 depth: int = 100) -> None:
+        self.parts, self.mode, self.k, self.depth = parts, mode, k, depth
 
     def retrieve(self, text: str, filters: Filters, limit: int = 20) -> list[tuple[str, float]]:
-        fused: dict[str, float] = {}
-        for retriever, weight in self.parts:
-            for rank, (pid, _) in enumerate(retriever.retrieve(text, filters, self.depth), 1):
-                fused[pid] = fused.get(pid, 0.0) + weight / (self.k + rank)
+        runs = [(dict(r.retrieve(text, filters, self.depth)), w) for r, w in self.parts]
+        fused: dict[str, float] = {pid: 0.0 for run, _ in runs for pid in run}
+        for run, weight in runs:
+            if not run:
+                continue
+            if self.mode == "rrf":
+                for rank, pid in enumerate(run, 1):
+                    fused[pid] += weight / (self.k + rank)
+                continue
+            values = np.fromiter(run.values(), dtype=np.float64)
+            mean, std = values.mean(), values.std() + 1e-9
+            floor = (values.min() - mean) / std
+            for pid in fused:
+                fused[pid] += weight * ((run[pid] - mean) / std if pid in run else floor)
         return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]

@@ -37,3 +37,27 @@ def store(data_dir: Path) -> Iterator[Store]:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture
+def settings(data_dir: Path):
+    from matcher.settings import load_settings
+
+    return load_settings({"data_dir": str(data_dir), "embedder": "hashing",
+                          "sentence_embedder": "hashing"}, environ={})
+
+
+@pytest.fixture
+def loaded_store(store: Store, gazetteer: Gazetteer) -> Store:
+    from matcher.ingest import ingest_files
+
+    ingest_files(store, [PROFILES], gazetteer)
+    return store
+
+
+@pytest.fixture
+def indexed_store(loaded_store: Store, settings) -> Store:
+    from matcher.indexer import build_index
+
+    build_index(loaded_store, settings)
+    return loaded_store

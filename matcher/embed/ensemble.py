@@ -22,8 +22,13 @@ class ConcatEmbedder(Embedder):
         self.batch_size = 10**9  # each part batches on its own
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        blocks = []
-        for part, w in zip(self.parts, self.weights, strict=True):
-            v = part.encode_queries(texts) if is_query else part.encode_documents(texts)
-            blocks.append(l2_normalize(v) * np.float32(np.sqrt(w)))
-        return np.hstack(blocks)
+        blocks = [part.encode_queries(texts) if is_query else part.encode_documents(texts)
+                  for part in self.parts]
+        return combine(blocks, self.weights)
+
+
+def combine(blocks: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """Concatenate per-model vectors so that the cosine is the weighted mean of the cosines."""
+    total = float(sum(weights))
+    return l2_normalize(np.hstack([l2_normalize(b) * np.float32(np.sqrt(w / total))
+                                   for b, w in zip(blocks, weights, strict=True)]))

@@ -1,0 +1,5 @@
+"""``python -m matcher.cli`` runs the CLI."""
+
+from matcher.cli import cli
+
+cli()

@@ -1,0 +1,301 @@
+"""The Matcher: "who is near you and relevant", for a free-text request or for a profile.
+
+Candidates come from the hybrid retrieval (dense + sparse); they are re-ranked by topical fit,
+needs ↔ offers sentence matching, a distance decay, kind complementarity and per-organisation
+diversity, scored 0–100 and explained in German.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from matcher.embed import create_embedder
+from matcher.errors import MatcherError, NotFoundError
+from matcher.explain import Explanation, Pair, Sentences, best_pair, shared_terms
+from matcher.filters import Filters, ProfileTable
+from matcher.geo import Gazetteer, distance_km, load_gazetteer
+from matcher.indexer import LoadedIndex, load_index
+from matcher.models import Profile
+from matcher.privacy import public_record, visible_to
+from matcher.query import ParsedQuery, parse_query
+from matcher.regions import find_region
+from matcher.retrieval import DenseRetriever, HybridRetriever, QueryEncoder, SparseRetriever
+from matcher.settings import Settings
+from matcher.store import Store
+from matcher.text import analyze
+
+CANDIDATES = 120
+MAX_LIMIT = 100
+SPARSE_WEIGHT = 0.3
+
+
+@dataclass
+class Match:
+    """One suggested partner."""
+
+    profile: Profile
+    raw: float
+    score: int
+    distance_km: float | None
+    explanation: Explanation = field(default_factory=Explanation)
+
+    def as_dict(self, logged_in: bool = False) -> dict[str, Any]:
+        p = self.profile
+        rec = public_record(p, logged_in)
+        return {"id": p.id, "kind": p.kind, "name": p.name, "city": p.city,
+                "district": p.district, "score": self.score,
+                "distance_km": None if self.distance_km is None else round(self.distance_km, 1),
+                "institution": p.institution, "parent": p.parent,
+                "description": rec["description"],
+                "why": self.explanation.as_dict(p.name)}
+
+
+@dataclass
+class MatchResult:
+    """A page of matches plus what was searched for."""
+
+    matches: list[Match]
+    total: int
+    offset: int
+    parsed: ParsedQuery | None = None
+    source: Profile | None = None
+    logged_in: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.parsed.as_dict() if self.parsed else None,
+            "profile": ({"id": self.source.id, "name": self.source.name,
+                         "kind": self.source.kind} if self.source else None),
+            "total": self.total, "offset": self.offset,
+            "results": [m.as_dict(self.logged_in) for m in self.matches],
+        }
+
+
+@dataclass
+class _Candidate:
+    pid: str
+    row: int
+    cos: float = 0.0
+    cross: float = 0.0
+    sparse: float = 0.0
+    pair: Pair | None = None
+    kind_factor: float = 1.0
+    distance: float | None = None
+    raw: float = 0.0
+
+
+class Matcher:
+    """Loads the index and models once; answers match requests (thread-safe for reads)."""
+
+    def __init__(self, store: Store, settings: Settings, gazetteer: Gazetteer | None = None,
+                 index: LoadedIndex | None = None) -> None:
+        self.store, self.settings = store, settings
+        self.gazetteer = gazetteer or load_gazetteer()
+        self.table = ProfileTable(store.table_rows())
+        self.index = index or load_index(store, settings)
+        self.encode_doc = QueryEncoder(create_embedder(settings))
+        self.encode_sent = QueryEncoder(create_embedder(settings, settings.sentence_embedder))
+        self.dense = DenseRetriever(self.encode_doc, self.index, self.table)
+        self.sparse = SparseRetriever(self.index, self.table)
+        self.hybrid = HybridRetriever([(self.dense, 1.0),
+                                       (self.sparse, settings.fusion_sparse_weight)],
+                                      mode=settings.fusion, k=settings.fusion_k, depth=CANDIDATES)
+        self._sparse_row = {int(pk): i for i, pk in enumerate(self.index.sparse.ids)}
+        owner = self.index.sent_owner
+        self._sent_slices: dict[int, tuple[int, int]] = {}
+        if len(owner):
+            starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+            ends = np.r_[starts[1:], len(owner)]
+            self._sent_slices = {int(owner[s]): (int(s), int(e)) for s, e in zip(starts, ends,
+                                                                                   strict=True)}
+        self.region_names = tuple(settings.regions)
+
+    # -- public API ---------------------------------------------------------
+    def match_text(self, text: str, *, near: str | None = None, lat: float | None = None,
+                   lon: float | None = None, radius_km: float | None = None,
+                   kinds: Iterable[str] | None = None, region: str | None = None,
+                   limit: int = 10, offset: int = 0, logged_in: bool = False,
+                   parse: bool = True, exclude_ids: Iterable[str] = ()) -> MatchResult:
+        """Partners for a free-text request; explicit options win over parsed ones.
+
+        Raises:
+            MatcherError: empty request or invalid option values (place, region, radius).
+        """
+        text = (text or "").strip()
+        if not text:
+            raise MatcherError("Bitte beschreiben Sie, wen oder was Sie suchen.")
+        parsed = (parse_query(text, self.gazetteer, self.region_names) if parse
+                  else ParsedQuery(text=text, topic=text))
+        self._apply_options(parsed, near, lat, lon, radius_km, kinds, region)
+        center = (parsed.place.lat, parsed.place.lon) if parsed.place is not None else None
+        if lat is not None and lon is not None:
+            center = (lat, lon)
+        filters = Filters(
+            kinds=parsed.kinds, center=center,
+            radius_km=parsed.radius_km if center else None,
+            region=find_region(parsed.region, self.settings.regions, self.gazetteer)
+            if parsed.region else None,
+            logged_in=logged_in, exclude_ids=frozenset(exclude_ids))
+        query = parsed.search_text
+        qvec = self.encode_doc(query)
+        qsent = self.encode_sent(query)
+        sparse_scores = self.index.sparse.scores(analyze(query))
+        cands = self._candidates(self.hybrid.retrieve(query, filters, CANDIDATES))
+        for c in cands:
+            c.cos = float(self._doc_vector(c.row) @ qvec)
+            c.sparse = self._sparse_of(c.row, sparse_scores)
+            sent = self._sentences(c.row)
+            c.pair = best_pair((qsent[None, :], [query]), sent.of(1, 2), "their_offer")
+            c.cross = c.pair.similarity if c.pair else 0.0
+        return self._finish(cands, center, None, limit, offset, logged_in, parsed=parsed,
+                            query_text=query)
+
+    def match_profile(self, profile_id: str, *, limit: int = 10, offset: int = 0,
+                      radius_km: float | None = None, kinds: Iterable[str] | None = None,
+                      region: str | None = None, logged_in: bool = False,
+                      same_institution: bool = False,
+                      exclude_ids: Iterable[str] = ()) -> MatchResult:
+        """Partners for a profile: its needs against their offers and its offers against
+        their needs, near it, of complementary kinds, not of its own organisation.
+
+        Raises:
+            NotFoundError: no such profile, or the viewer may not see it.
+        """
+        src = self.store.get(profile_id)
+        if not visible_to(src, logged_in):
+            raise NotFoundError(f"Kein Profil mit der id {profile_id!r}.")
+        center = (src.lat, src.lon) if src.lat is not None and src.lon is not None else None
+        filters = Filters(
+            kinds=tuple(kinds) if kinds else None, center=center,
+            radius_km=radius_km if center else None,
+            region=find_region(region, self.settings.regions, self.gazetteer) if region else None,
+            logged_in=logged_in,
+            exclude_ids=frozenset(self._own_organisation(src, same_institution)) | frozenset(
+                exclude_ids))
+        query = " ".join(x for x in (src.needs, src.offers, src.description) if x)
+        qvec = self.encode_doc(query)
+        src_row = self.table.pos[src.id]
+        mine = self._sentences(src_row)
+        my_needs, my_offers = mine.of(0), mine.of(1, 2)
+        cands = self._candidates(self.hybrid.retrieve(query, filters, CANDIDATES))
+        comp = self.settings.complementarity.get(src.kind, {})
+        for c in cands:
+            c.cos = float(self._doc_vector(c.row) @ qvec)
+            theirs = self._sentences(c.row)
+            pairs = [p for p in (best_pair(my_needs, theirs.of(1, 2), "their_offer"),
+                                 best_pair(theirs.of(0), my_offers, "your_offer")) if p]
+            pairs.sort(key=lambda p: -p.similarity)
+            c.pair = pairs[0] if pairs else None
+            c.cross = c.pair.similarity if c.pair else 0.0
+            c.kind_factor = float(comp.get(str(self.table.kinds[c.row]), 1.0))
+        return self._finish(cands, center, src, limit, offset, logged_in, query_text=query)
+
+    # -- internals ----------------------------------------------------------
+    def _apply_options(self, parsed: ParsedQuery, near: str | None, lat: float | None,
+                       lon: float | None, radius_km: float | None, kinds: Iterable[str] | None,
+                       region: str | None) -> None:
+        if near:
+            parsed.place = self.gazetteer.resolve(near)
+            parsed.radius_km = None if radius_km is None else parsed.radius_km
+        if lat is not None and lon is not None:
+            parsed.place = None
+        if radius_km is not None:
+            if not 0 < radius_km <= 500:
+                raise MatcherError("Umkreis muss zwischen 0 und 500 km liegen.")
+            parsed.radius_km = radius_km
+        if kinds:
+            parsed.kinds = tuple(kinds)
+        if region:
+            parsed.region = find_region(region, self.settings.regions, self.gazetteer).name
+
+    def _own_organisation(self, src: Profile, same_institution: bool) -> set[str]:
+        own = {src.id}
+        parents = {src.parent} if src.parent else set()
+        own |= parents
+        for i, parent in enumerate(self.table.parent):
+            if parent and (parent == src.id or parent in parents):
+                own.add(self.table.ids[i])
+        if src.kind in ("researcher", "chair") and src.institution and not same_institution:
+            for _, p in self.store.iter_profiles(("chair", "researcher")):
+                if p.institution == src.institution:
+                    own.add(p.id)
+        return own
+
+    def _candidates(self, hits: list[tuple[str, float]]) -> list[_Candidate]:
+        return [_Candidate(pid, self.table.pos[pid]) for pid, _ in hits]
+
+    def _doc_vector(self, row: int) -> np.ndarray:
+        return self.index.docs.vectors(np.array([self.table.pks[row]]))[0]
+
+    def _sparse_of(self, row: int, scores: np.ndarray) -> float:
+        i = self._sparse_row.get(int(self.table.pks[row]))
+        return 0.0 if i is None else float(scores[i])
+
+    def _sentences(self, row: int) -> Sentences:
+        start, end = self._sent_slices.get(int(self.table.pks[row]), (0, 0))
+        return Sentences(self.index.sent_vectors[start:end], self.index.sent_field[start:end],
+                         [str(t) for t in self.index.sent_text[start:end]])
+
+    def _finish(self, cands: list[_Candidate], center: tuple[float, float] | None,
+                src: Profile | None, limit: int, offset: int, logged_in: bool, *,
+                parsed: ParsedQuery | None = None, query_text: str = "") -> MatchResult:
+        s = self.settings
+        for c in cands:
+            rel = sum(self._topical(c).values())
+            bonus = 0.0
+            if center is not None and not math.isnan(self.table.lat[c.row]):
+                c.distance = distance_km(center[0], center[1], float(self.table.lat[c.row]),
+                                         float(self.table.lon[c.row]))
+                bonus = s.proximity_weight * 0.5 ** (c.distance / s.half_distance_km)
+            c.raw = rel * c.kind_factor + bonus
+        cands.sort(key=lambda c: (-c.raw, c.pid))
+        ordered = self._diversify(cands, offset + limit)
+        page = ordered[offset:offset + limit]
+        matches = [self._explain(c, src, query_text, center) for c in page]
+        return MatchResult(matches, len(cands), offset, parsed=parsed, source=src,
+                           logged_in=logged_in)
+
+    def _diversify(self, cands: list[_Candidate], needed: int) -> list[_Candidate]:
+        """At most ``max_per_group`` per organisation until the page is full; the rest after."""
+        cap = int(self.settings.max_per_group)
+        counts: dict[str, int] = {}
+        first: list[_Candidate] = []
+        later: list[_Candidate] = []
+        for c in cands:
+            group = self.table.parent[c.row] or c.pid
+            if counts.get(group, 0) < cap or len(first) >= needed:
+                first.append(c)
+                counts[group] = counts.get(group, 0) + 1
+            else:
+                later.append(c)
+        return first + later
+
+    def _topical(self, c: _Candidate) -> dict[str, float]:
+        """The parts of topical relevance (cosine units): whole profile, need ↔ offer
+        sentences, keyword overlap."""
+        cw = float(self.settings.cross_weight)
+        return {"thema": c.cos / (1 + cw), "bedarf_angebot": cw * c.cross / (1 + cw),
+                "stichworte": SPARSE_WEIGHT * c.sparse}
+
+    def calibrate(self, raw: float) -> int:
+        """Raw score → 0–100 (logistic around ``score_midpoint``)."""
+        z = (raw - self.settings.score_midpoint) / self.settings.score_scale
+        return round(100 / (1 + math.exp(-z)))
+
+    def _explain(self, c: _Candidate, src: Profile | None, query_text: str,
+                 center: tuple[float, float] | None) -> Match:
+        p = self.store.get(c.pid)
+        mine = (src.needs or src.description) if src else query_text
+        theirs = " ".join(x for x in (p.offers, p.description, " ".join(p.keywords)) if x)
+        topical = self._topical(c)
+        signals = {k: round(v, 3) for k, v in topical.items()}
+        signals["art"] = round(c.kind_factor, 2)
+        signals["naehe"] = round(c.raw - c.kind_factor * sum(topical.values()), 3)
+        exp = Explanation(pairs=[c.pair] if c.pair else [], terms=shared_terms(mine, theirs),
+                          distance_km=c.distance, district=p.district, signals=signals)
+        return Match(p, c.raw, self.calibrate(c.raw), c.distance, exp)

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcher.embed import create_embedder
+from matcher.embed.ensemble import ConcatEmbedder
+from matcher.embed.hashing import HashingEmbedder
+from matcher.errors import ConfigError
+from matcher.settings import load_settings
+
+SIMILAR = ("Laserstrahlschweißen dünner Edelstahlbleche", "Schweißen von dünnem Edelstahlblech")
+OTHER = "Brot mit längerer Haltbarkeit ohne Zusatzstoffe"
+
+
+def cos(a, b):
+    return float(np.dot(a, b))
+
+
+def test_hashing_is_deterministic_normalised_and_meaningful():
+    e = HashingEmbedder()
+    v = e.encode_documents([*SIMILAR, OTHER])
+    assert v.dtype == np.float32 and v.shape == (3, e.dim)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(v, HashingEmbedder().encode_documents([*SIMILAR, OTHER]))
+    assert cos(v[0], v[1]) > cos(v[0], v[2])
+    assert e.encode_queries([]).shape == (0, e.dim)
+
+
+def test_concat_cosine_is_weighted_mean():
+    a, b = HashingEmbedder(64), HashingEmbedder(128)
+    c = ConcatEmbedder([a, b], [3, 1])
+    x, y = c.encode_documents([SIMILAR[0]])[0], c.encode_documents([OTHER])[0]
+    expect = 0.75 * cos(a.encode_documents([SIMILAR[0]])[0], a.encode_documents([OTHER])[0]) + \
+        0.25 * cos(b.encode_documents([SIMILAR[0]])[0], b.encode_documents([OTHER])[0])
+    assert cos(x, y) == pytest.approx(expect, abs=1e-5)
+    assert c.dim == 192 and "hashing-64*0.75" in c.model_id
+
+
+def test_factory_names_and_unknown_backend():
+    settings = load_settings({"embedder": "hashing"}, environ={})
+    assert create_embedder(settings).model_id == "hashing-256"
+    with pytest.raises(ConfigError) as exc:
+        create_embedder(settings, "word2vec")
+    assert "e5" in exc.value.message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, dim", [("e5", 384), ("use", 512)])
+def test_packaged_german_models(name, dim):
+    e = create_embedder(load_settings(environ={}), name)
+    docs = e.encode_documents([*SIMILAR, OTHER])
+    q = e.encode_queries(["Wer kann Edelstahl verzugsarm schweißen?"])[0]
+    assert docs.shape == (3, dim) and e.dim == dim
+    assert np.allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-4)
+    assert cos(q, docs[0]) > cos(q, docs[2])
+
+
+@pytest.mark.slow
+def test_sentence_transformers_loads_packaged_model_offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    e = create_embedder(load_settings(environ={}), "minilm")
+    assert e.model_id == "st:packaged:all-minilm-l6-v2" and e.dim == 384
+    v = e.encode_documents(["Laser welding of thin stainless steel sheets",
+                            "Welding thin stainless sheet metal", "Bread that stays fresh longer"])
+    assert v.shape == (3, 384)
+    assert cos(v[0], v[1]) > cos(v[0], v[2])

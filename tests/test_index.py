@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcher.embed.base import l2_normalize
+from matcher.index import create_index
+from matcher.index.faiss_index import FaissIndex
+
+
+def seeded_vectors(n: int, dim: int = 64, clusters: int = 40, seed: int = 0) -> np.ndarray:
+    """Clustered unit vectors, like real embeddings (not uniform noise)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(clusters, dim))
+    v = centres[rng.integers(0, clusters, n)] + 0.35 * rng.normal(size=(n, dim))
+    return l2_normalize(v)
+
+
+def exact_topk(vectors, ids, q, k, allowed=None):
+    scores = vectors @ q
+    if allowed is not None:
+        scores = np.where(np.isin(ids, allowed), scores, -np.inf)
+    order = np.argsort(-scores, kind="stable")[:k]
+    return ids[order], scores[order]
+
+
+def test_flat_equals_exact_search():
+    v = seeded_vectors(3000)
+    ids = np.arange(10, 3010, dtype=np.int64)
+    index = FaissIndex(v.shape[1])
+    index.add(ids, v)
+    queries = seeded_vectors(25, seed=1)
+    scores, found = index.search(queries, 20)
+    for q, s, f in zip(queries, scores, found, strict=True):
+        want_ids, want_scores = exact_topk(v, ids, q, 20)
+        assert np.allclose(s, want_scores, atol=1e-5)
+        assert set(f) == set(want_ids)
+
+
+def test_filter_by_allowed_ids():
+    v = seeded_vectors(500)
+    ids = np.arange(500, dtype=np.int64)
+    index = FaissIndex(v.shape[1])
+    index.add(ids, v)
+    allowed = ids[ids % 7 == 0]
+    _, found = index.search(v[3], 10, allowed)
+    assert set(found[0]) <= set(allowed)
+    want, _ = exact_topk(v, ids, v[3], 10, allowed)
+    assert list(found[0]) == list(want)
+    _, none = index.search(v[3], 5, np.array([], dtype=np.int64))
+    assert (none == -1).all()
+
+
+def test_incremental_add_remove_and_roundtrip(tmp_path):
+    v = seeded_vectors(200)
+    index = FaissIndex(v.shape[1])
+    index.add(np.arange(100), v[:100])
+    index.add(np.arange(100, 200), v[100:])
+    assert index.remove(np.array([5, 6, 7])) == 3 and index.ntotal == 197
+    _, found = index.search(v[5], 1)
+    assert found[0][0] != 5
+    index.save(tmp_path / "x.faiss")
+    loaded = FaissIndex.load(tmp_path / "x.faiss")
+    assert loaded.ntotal == 197 and loaded.kind == "flat"
+    assert np.array_equal(loaded.ids(), index.ids())
+
+
+def test_hnsw_recall_at_20_against_flat():
+    v = seeded_vectors(20000, dim=64, clusters=200)
+    ids = np.arange(20000, dtype=np.int64)
+    hnsw = create_index(64, len(ids), ann_threshold=10000, ef_search=256)
+    assert hnsw.kind == "hnsw"
+    hnsw.add(ids, v)
+    flat = FaissIndex(64)
+    flat.add(ids, v)
+    queries = seeded_vectors(100, dim=64, clusters=200, seed=9)
+    _, got = hnsw.search(queries, 20)
+    _, want = flat.search(queries, 20)
+    recall = np.mean([len(set(g) & set(w)) / 20 for g, w in zip(got, want, strict=True)])
+    assert recall >= 0.98
+
+
+def test_hnsw_refuses_removal():
+    index = FaissIndex(8, kind="hnsw")
+    index.add(np.arange(10), seeded_vectors(10, dim=8))
+    with pytest.raises(NotImplementedError):
+        index.remove(np.array([1]))

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import matcher.indexer as indexer
+from matcher.errors import IndexStateError
+from matcher.indexer import build_index, load_index, read_manifest
+from matcher.ingest import ingest_files
+
+
+class CountingFactory:
+    """Wraps the embedder factory to count model calls."""
+
+    def __init__(self, monkeypatch):
+        self.calls = 0
+        real = indexer.create_embedder
+
+        def factory(settings, name=None):
+            emb = real(settings, name)
+            original = emb.encode_documents
+
+            def counted(texts):
+                self.calls += len(texts)
+                return original(texts)
+
+            emb.encode_documents = counted
+            return emb
+
+        monkeypatch.setattr(indexer, "create_embedder", factory)
+
+
+def test_build_then_unchanged_run_makes_no_model_call(loaded_store, settings, monkeypatch):
+    counter = CountingFactory(monkeypatch)
+    first = build_index(loaded_store, settings)
+    assert first.embedded == 20 and first.profiles == 20 and counter.calls > 0
+    calls = counter.calls
+    second = build_index(loaded_store, settings)
+    assert second.up_to_date and counter.calls == calls
+    manifest = read_manifest(loaded_store.data_dir)
+    assert manifest["model_id"] == "hashing-256" and manifest["count"] == 20
+    assert manifest["corpus_digest"] == loaded_store.corpus_digest()
+
+
+def test_incremental_update_embeds_only_changes(indexed_store, settings, gazetteer, tmp_path,
+                                                monkeypatch):
+    counter = CountingFactory(monkeypatch)
+    changed = tmp_path / "neu.jsonl"
+    changed.write_text(json.dumps({"id": "t-co-06", "kind": "company", "name": "Bäckerei Lindner",
+                                   "city": "Torgau", "description": "Jetzt mit Konditorei."}),
+                       encoding="utf-8")
+    ingest_files(indexed_store, [changed], gazetteer)
+    indexed_store.remove(["t-co-09"])
+    report = build_index(indexed_store, settings)
+    assert report.incremental and report.embedded == 1 and report.reused == 18
+    assert report.removed == 2 and report.added == 1
+    assert counter.calls == 1 + report.sentences_embedded
+    loaded = load_index(indexed_store, settings)
+    assert loaded.docs.ntotal == 19
+
+
+def test_deleted_profile_leaves_no_cached_vectors(indexed_store, settings):
+    text = indexed_store.get("t-co-08").description
+    indexed_store.remove(["t-co-08"])
+    build_index(indexed_store, settings)
+    loaded = load_index(indexed_store, settings)
+    assert text not in set(loaded.sent_text.tolist())
+    pk_count = indexed_store.db.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+    rebuilt = build_index(indexed_store, settings, force=True)
+    assert rebuilt.pruned == 0
+    assert pk_count == indexed_store.db.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+
+
+def test_stale_or_mismatched_index_is_refused_with_the_fix(indexed_store, settings, gazetteer,
+                                                            tmp_path):
+    other = settings.replace(embedder="use")
+    with pytest.raises(IndexStateError) as exc:
+        load_index(indexed_store, other)
+    assert "matcher --data-dir" in exc.value.message and "index" in exc.value.message
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"id": "n-1", "kind": "company", "name": "Neu", "city": "Riesa",
+                                 "description": "Neue Firma"}), encoding="utf-8")
+    ingest_files(indexed_store, [extra], gazetteer)
+    with pytest.raises(IndexStateError) as exc:
+        load_index(indexed_store, settings)
+    assert "veraltet" in exc.value.message
+
+
+def test_failed_build_keeps_previous_index(indexed_store, settings, gazetteer, tmp_path,
+                                           monkeypatch):
+    before = read_manifest(indexed_store.data_dir)
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"id": "n-2", "kind": "company", "name": "Neu", "city": "Riesa",
+                                 "description": "Neue Firma"}), encoding="utf-8")
+    ingest_files(indexed_store, [extra], gazetteer)
+
+    def boom(*args, **kwargs):
+        raise OSError("Platte voll")
+
+    monkeypatch.setattr(indexer.SparseIndex, "save", boom)
+    with pytest.raises(OSError):
+        build_index(indexed_store, settings)
+    assert read_manifest(indexed_store.data_dir)["path"] == before["path"]
+    monkeypatch.undo()
+    report = build_index(indexed_store, settings)
+    assert report.profiles == 21 and load_index(indexed_store, settings).docs.ntotal == 21
+
+
+@pytest.mark.slow
+def test_sigkill_during_index_leaves_a_loadable_index(tmp_path, gazetteer):
+    """Kill `matcher index` at several moments: the old or the new build loads, never half."""
+    from matcher.settings import load_settings
+    from matcher.store import Store
+    from matcher.synthetic import generate_profiles
+
+    data = tmp_path / "inst"
+    env = {**os.environ, "MATCHER_DATA_DIR": str(data), "MATCHER_EMBEDDER": "hashing",
+           "MATCHER_SENTENCE_EMBEDDER": "hashing"}
+    settings = load_settings(environ=env)
+    cmd = [sys.executable, "-m", "matcher.cli.__main__"]
+    records = list(generate_profiles(1500, gazetteer, seed=1))
+    rng = np.random.default_rng(5)
+    for round_no in range(4):
+        batch = tmp_path / f"b{round_no}.jsonl"
+        batch.write_text("\n".join(json.dumps(r, ensure_ascii=False)
+                                   for r in records[round_no * 300:(round_no + 1) * 300 + 300]),
+                         encoding="utf-8")
+        subprocess.run([*cmd, "ingest", str(batch)], env=env, check=True, capture_output=True)
+        proc = subprocess.Popen([*cmd, "index"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(float(rng.uniform(0.5, 4.0)))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        with Store(data) as store:
+            manifest = read_manifest(data)
+            if manifest is not None:  # old or new build: whichever it is, it is whole
+                loaded_docs = indexer.FaissIndex.load(indexer.Path(manifest["path"]) / "docs.faiss")
+                assert loaded_docs.ntotal == manifest["count"]
+        subprocess.run([*cmd, "index"], env=env, check=True, capture_output=True)
+        with Store(data) as store:
+            assert load_index(store, settings).docs.ntotal == store.count()
