@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from matcher.text import lemmas
+from matcher.text import key_terms
 
 FIELD_NAMES = {0: "needs", 1: "offers", 2: "description"}
 FIELD_LABELS = {"needs": "Bedarf", "offers": "Angebot", "description": "Profil"}
@@ -53,10 +53,9 @@ def best_pair(needs: tuple[np.ndarray, list[str]], offers: tuple[np.ndarray, lis
 
 
 def shared_terms(a: str, b: str, limit: int = 6) -> list[str]:
-    """Content-word lemmas both texts use; a long word also counts when it is part of a
-    compound on the other side ("schweißen" in "laserstrahlschweißen")."""
-    la, lb = lemmas(a), lemmas(b)
-    set_b = set(lb)
+    """Noun lemmas both texts use; a long word also counts when it is part of a compound on
+    the other side ("schweißen" in "laserstrahlschweißen")."""
+    la, set_b = key_terms(a), set(key_terms(b))
     out: list[str] = []
     for word in la:
         if word in out or len(word) < 4:

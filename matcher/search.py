@@ -31,7 +31,6 @@ from matcher.text import analyze
 
 CANDIDATES = 120
 MAX_LIMIT = 100
-SPARSE_WEIGHT = 0.3
 
 
 @dataclass
@@ -177,8 +176,10 @@ class Matcher:
             logged_in=logged_in,
             exclude_ids=frozenset(self._own_organisation(src, same_institution)) | frozenset(
                 exclude_ids))
-        query = " ".join(x for x in (src.needs, src.offers, src.description) if x)
+        # The profile searches with what it needs: its needs against the others' offers.
+        query = src.needs or src.description
         qvec = self.encode_doc(query)
+        sparse_scores = self.index.sparse.scores(analyze(query))
         src_row = self.table.pos[src.id]
         mine = self._sentences(src_row)
         my_needs, my_offers = mine.of(0), mine.of(1, 2)
@@ -186,6 +187,7 @@ class Matcher:
         comp = self.settings.complementarity.get(src.kind, {})
         for c in cands:
             c.cos = float(self._doc_vector(c.row) @ qvec)
+            c.sparse = self._sparse_of(c.row, sparse_scores)
             theirs = self._sentences(c.row)
             pairs = [p for p in (best_pair(my_needs, theirs.of(1, 2), "their_offer"),
                                  best_pair(theirs.of(0), my_offers, "your_offer")) if p]
@@ -278,9 +280,9 @@ class Matcher:
     def _topical(self, c: _Candidate) -> dict[str, float]:
         """The parts of topical relevance (cosine units): whole profile, need ↔ offer
         sentences, keyword overlap."""
-        cw = float(self.settings.cross_weight)
-        return {"thema": c.cos / (1 + cw), "bedarf_angebot": cw * c.cross / (1 + cw),
-                "stichworte": SPARSE_WEIGHT * c.sparse}
+        s = self.settings
+        return {"thema": c.cos, "bedarf_angebot": float(s.cross_weight) * c.cross,
+                "stichworte": float(s.sparse_weight) * c.sparse}
 
     def calibrate(self, raw: float) -> int:
         """Raw score → 0–100 (logistic around ``score_midpoint``)."""

@@ -71,8 +71,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Distance at which the proximity bonus has halved (km)."),
     Setting("proximity_weight", float, 0.04,
             "Weight of the proximity bonus in the match score (cosine units)."),
-    Setting("cross_weight", float, 0.5,
-            "Weight of needs↔offers sentence matching relative to whole-profile similarity."),
+    Setting("cross_weight", float, 0.0,
+            "Weight of the best need↔offer sentence pair (sentence embedder) in the match "
+            "score; 0 = used for explanations only (measured: no gain, docs/EVALUATION.md)."),
+    Setting("sparse_weight", float, 0.6,
+            "Weight of the character n-gram keyword similarity in the match score."),
     Setting("max_per_group", int, 2,
             "At most this many results of one organisation (same parent) in a result page."),
     Setting("complementarity", dict, {
@@ -89,9 +92,10 @@ SETTINGS: tuple[Setting, ...] = (
         "offering": {"company": 1.0, "startup": 1.0, "chair": 0.9, "researcher": 0.9,
                      "tgz": 0.5, "offering": 0.5},
     }, "Kind complementarity: factor per (searching kind, candidate kind), as JSON."),
-    Setting("score_midpoint", float, 0.62,
-            "Raw match score shown as 50 of 100 (calibration, see docs/EVALUATION.md)."),
-    Setting("score_scale", float, 0.06,
+    Setting("score_midpoint", float, 0.70,
+            "Raw match score shown as 50 of 100: where half of the results are judged good or "
+            "perfect on corpora/eval (docs/EVALUATION.md)."),
+    Setting("score_scale", float, 0.05,
             "Raw score difference that moves the 0–100 score by about 23 points."),
     Setting(
         "allow_outside",

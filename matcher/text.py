@@ -75,6 +75,27 @@ def _content_lemmas(doc: Any) -> list[str]:
     return out
 
 
+GENERIC_TERMS = {
+    "unternehmen", "firma", "partner", "partnerin", "bereich", "thema", "themen", "lösung",
+    "lösungen", "hilfe", "kunde", "kunden", "projekt", "projekte", "frage", "fragen", "jahr",
+    "jahre", "möglichkeit", "unterstützung", "ansprechpartner", "kooperation", "zusammenarbeit",
+    "entwicklung", "anwendung", "einsatz", "beispiel", "art", "teil", "teile", "ziel", "ziele",
+}
+
+
+def key_terms(text: str) -> list[str]:
+    """Lower-cased lemmas of the nouns (capitalised words not at a sentence start), without
+    generic words: the terms an explanation may show."""
+    out = []
+    for tok in _nlp()(text):
+        if tok.is_stop or tok.is_punct or not tok.text[:1].isupper() or tok.is_sent_start:
+            continue
+        lemma = (tok.lemma_ or tok.text).lower().strip("-–„“\"'()")
+        if len(lemma) > 3 and lemma not in GENERIC_TERMS and lemma not in _EXTRA_STOP:
+            out.append(lemma)
+    return list(dict.fromkeys(out))
+
+
 def lemmas(text: str) -> list[str]:
     """Lower-cased lemmas of the content words (no stop words, punctuation or numbers)."""
     return _content_lemmas(_nlp()(text))

@@ -53,14 +53,15 @@ def match(obj: Context, profile_id: str | None, text: str | None, near: str | No
         raise click.UsageError("Bitte genau eines angeben: --profile ID oder --text TEXT.")
     if (lat is None) != (lon is None):
         raise click.UsageError("--lat und --lon nur gemeinsam angeben.")
+    kind_list = parse_kinds(kinds)
     matcher = Matcher(obj.store, obj.settings, obj.gazetteer)
     if profile_id:
         result = matcher.match_profile(profile_id, limit=limit, offset=offset,
-                                       radius_km=radius_km, kinds=parse_kinds(kinds),
+                                       radius_km=radius_km, kinds=kind_list,
                                        region=region, logged_in=internal)
     else:
         result = matcher.match_text(text or "", near=near, lat=lat, lon=lon, radius_km=radius_km,
-                                    kinds=parse_kinds(kinds), region=region, limit=limit,
+                                    kinds=kind_list, region=region, limit=limit,
                                     offset=offset, logged_in=internal)
     data = result.as_dict()
     if as_json:

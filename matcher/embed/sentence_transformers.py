@@ -43,7 +43,9 @@ class SentenceTransformerEmbedder(Embedder):
         offline = local_only if local_only is not None else (
             os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0") or Path(path).is_dir())
         self._model = st.SentenceTransformer(path, device="cpu", local_files_only=offline)
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = (getattr(self._model, "get_embedding_dimension", None)
+                   or self._model.get_sentence_embedding_dimension)
+        self.dim = int(get_dim())
         self.model_id = f"st:{model}"
         self.batch_size = batch_size
         self.query_prefix, self.document_prefix = query_prefix, document_prefix

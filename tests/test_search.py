@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from matcher.cli import cli
+from matcher.errors import MatcherError, NotFoundError
+from matcher.geo import distance_km
+from matcher.indexer import build_index
+from matcher.ingest import ingest_files
+from matcher.search import Matcher
+
+
+def add(store, gazetteer, tmp_path, records, name="extra.jsonl"):
+    path = tmp_path / name
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records),
+                    encoding="utf-8")
+    ingest_files(store, [path], gazetteer)
+
+
+@pytest.fixture
+def matcher(indexed_store, settings, gazetteer):
+    return Matcher(indexed_store, settings, gazetteer)
+
+
+def ids(result):
+    return [m.profile.id for m in result.matches]
+
+
+def test_text_match_parses_and_explains(matcher):
+    r = matcher.match_text("Chrom(VI)-freie Hartverchromung für Galvanik in der Nähe von Freiberg")
+    assert r.parsed.place.name == "Freiberg" and "Ort: Freiberg" in r.parsed.interpretation()
+    top = r.matches[0]
+    assert top.profile.id in {"t-ch-02", "t-rs-02", "t-co-07"}
+    why = top.as_dict()["why"]
+    assert why["need_offer"] and why["need_offer"][0]["offer"]
+    assert "km" in why["summary"] and set(why["signals"]) >= {"thema", "naehe", "art"}
+    assert 0 <= top.score <= 100
+
+
+def test_radius_is_a_hard_filter(matcher, gazetteer):
+    freiberg = gazetteer.resolve("Freiberg")
+    r = matcher.match_text("Schweißen Galvanik Wasserstoff Sensorik", near="Freiberg",
+                           radius_km=30, limit=50)
+    assert r.matches
+    for m in r.matches:
+        assert distance_km(freiberg.lat, freiberg.lon, m.profile.lat, m.profile.lon) <= 30
+
+
+def test_far_perfect_partner_still_found_without_radius(matcher):
+    # Görlitz/Zittau hydrogen group is ~150 km from Plauen; nothing near Plauen is relevant.
+    r = matcher.match_text("Wartung von Elektrolyseuren für Wasserstoff", near="Plauen", limit=3)
+    assert {"t-rs-03", "t-ch-03"} & set(ids(r))
+    assert r.matches[0].distance_km > 80
+
+
+def test_explicit_options_win_over_parsed(matcher):
+    r = matcher.match_text("Lehrstuhl Galvanik in Chemnitz", near="Freiberg", kinds=["researcher"])
+    assert r.parsed.place.name == "Freiberg" and r.parsed.kinds == ("researcher",)
+    assert all(m.profile.kind == "researcher" for m in r.matches)
+
+
+def test_profile_match_excludes_self_own_organisation_and_hidden(indexed_store, settings,
+                                                                   gazetteer, tmp_path):
+    add(indexed_store, gazetteer, tmp_path, [
+        {"id": "t-ch-09", "kind": "chair", "name": "Professur Schweißtechnik", "city": "Chemnitz",
+         "institution": "TU Chemnitz", "description": "Schweißen von Edelstahl."},
+        {"id": "t-rs-04", "kind": "researcher", "name": "Paul Kaiser", "parent": "t-ch-09",
+         "institution": "TU Chemnitz", "city": "Chemnitz", "career_stage": "doctoral",
+         "description": "Laserstrahlschweißen von Edelstahl ohne Verzug."},
+        {"id": "t-rs-05", "kind": "researcher", "name": "Ida Roth", "parent": "t-ch-01",
+         "institution": "TU Chemnitz", "city": "Chemnitz", "career_stage": "postdoc",
+         "description": "Laserstrahlschweißen von Edelstahl ohne Verzug, dünne Bleche."},
+        {"id": "t-hid", "kind": "chair", "name": "Verborgene Professur", "city": "Dresden",
+         "description": "Laserstrahlschweißen dünner Edelstahlbleche ohne Verzug.",
+         "visibility": "hidden"},
+    ])
+    build_index(indexed_store, settings)
+    m = Matcher(indexed_store, settings, gazetteer)
+    found = ids(m.match_profile("t-rs-01", limit=50, logged_in=True))
+    assert "t-rs-01" not in found and "t-ch-01" not in found and "t-rs-05" not in found
+    assert "t-rs-04" not in found and "t-hid" not in found
+    asked = ids(m.match_profile("t-rs-01", limit=50, same_institution=True))
+    assert "t-rs-04" in asked and "t-rs-05" not in asked
+    company = ids(m.match_profile("t-co-01", limit=50))
+    assert "t-hid" not in company and "t-co-01" not in company
+
+
+def test_internal_profiles_only_for_logged_in(matcher):
+    text = "Geigen Bratschen akustische Vermessung Streichinstrumente"
+    assert "t-co-08" not in ids(matcher.match_text(text, limit=50))
+    assert "t-co-08" in ids(matcher.match_text(text, limit=50, logged_in=True))
+    with pytest.raises(NotFoundError):
+        matcher.match_profile("t-co-08")
+    assert matcher.match_profile("t-co-08", logged_in=True).source.id == "t-co-08"
+
+
+def test_diversity_caps_one_organisation(indexed_store, settings, gazetteer, tmp_path):
+    add(indexed_store, gazetteer, tmp_path, [
+        {"id": f"t-rs-1{i}", "kind": "researcher", "name": f"Forscher {i}", "parent": "t-ch-02",
+         "institution": "TU Bergakademie Freiberg", "city": "Freiberg",
+         "description": f"Chrom(VI)-freie Galvanik und Hartverchromung, Variante {i}."}
+        for i in range(6)])
+    build_index(indexed_store, settings)
+    m = Matcher(indexed_store, settings, gazetteer)
+    r = m.match_text("Chrom(VI)-freie Galvanik Hartverchromung", kinds=["researcher"], limit=5)
+    parents = [x.profile.parent for x in r.matches]
+    assert parents.count("t-ch-02") <= settings.max_per_group + (5 - len(set(parents)))
+    loose = Matcher(indexed_store, settings.replace(max_per_group=10), gazetteer)
+    r2 = loose.match_text("Chrom(VI)-freie Galvanik Hartverchromung", kinds=["researcher"],
+                          limit=5)
+    assert [x.profile.parent for x in r2.matches].count("t-ch-02") > parents.count("t-ch-02")
+
+
+def test_pagination_and_empty_request(matcher):
+    first = ids(matcher.match_text("Schweißen Galvanik Sensorik", limit=3))
+    second = ids(matcher.match_text("Schweißen Galvanik Sensorik", limit=3, offset=3))
+    assert not set(first) & set(second)
+    with pytest.raises(MatcherError):
+        matcher.match_text("   ")
+
+
+def test_json_contract_and_table(runner, indexed_store, data_dir):
+    out = runner.invoke(cli, ["--data-dir", str(data_dir), "match", "--text",
+                              "Wasserstoff Elektrolyse", "--near", "Görlitz", "--json"],
+                        env={"MATCHER_EMBEDDER": "hashing", "MATCHER_SENTENCE_EMBEDDER": "hashing"})
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.stdout)
+    assert isinstance(rows, list) and rows
+    for row in rows:
+        assert {"id", "kind", "name", "city", "district", "score", "distance_km", "why"} <= set(row)
+        assert {"need_offer", "terms", "summary"} <= set(row["why"])
+        assert "email" not in row and "phone" not in row
+    table = runner.invoke(cli, ["--data-dir", str(data_dir), "match", "--profile", "t-co-05"],
+                          env={"MATCHER_EMBEDDER": "hashing",
+                               "MATCHER_SENTENCE_EMBEDDER": "hashing"})
+    assert table.exit_code == 0 and "Partner für Lausitzer Energieservice" in table.output
+    assert "/100" in table.output
+    bad = runner.invoke(cli, ["--data-dir", str(data_dir), "match", "--text", "x", "--kinds",
+                              "fabrik"])
+    assert bad.exit_code == 2 and "fabrik" in bad.output
+
+
+def test_calibration_is_monotone(matcher):
+    scores = [matcher.calibrate(x) for x in (0.3, 0.6, 0.7, 0.8, 1.2)]
+    assert scores == sorted(scores) and scores[2] == 50 and scores[0] >= 0 and scores[-1] <= 100
