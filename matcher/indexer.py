@@ -250,10 +250,7 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     index = _doc_index(pks, hashes, vectors, manifest, doc_model, settings, report)
     sparse = SparseIndex()
     sparse.fit(pks, analyze_many(texts))
-    keep: dict[str, set[str]] = {sent_model: {text_hash(s) for _, _, s in sent_rows}}
-    for name in ENSEMBLE_PARTS.get(settings.embedder, (settings.embedder,)):
-        keep.setdefault(model_id_for(settings, name), set()).update(hashes)
-    report.pruned = sum(store.prune_vectors(m, kept) for m, kept in keep.items())
+    report.pruned = store.prune_vectors([*hashes, *(text_hash(s) for _, _, s in sent_rows)])
     new_manifest = {
         "format": INDEX_FORMAT, "model_id": doc_model, "dim": int(vectors.shape[1]) if len(
             vectors) else 0, "sentence_model_id": sent_model, "count": len(pks),

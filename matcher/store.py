@@ -307,16 +307,14 @@ class Store:
                 "INSERT OR REPLACE INTO embeddings (model_id, text_hash, dim, vector) "
                 "VALUES (?, ?, ?, ?)", rows)
 
-    def prune_vectors(self, model_id: str, keep: Iterable[str]) -> int:
-        """Delete a model's cached vectors whose text is no longer in the corpus."""
+    def prune_vectors(self, keep: Iterable[str]) -> int:
+        """Delete cached vectors (of every model) whose text is no longer in the corpus."""
         keep_set = set(keep)
-        stored = [r[0] for r in self.db.execute(
-            "SELECT text_hash FROM embeddings WHERE model_id = ?", [model_id])]
+        stored = {r[0] for r in self.db.execute("SELECT DISTINCT text_hash FROM embeddings")}
         gone = [h for h in stored if h not in keep_set]
         with self.transaction():
-            self.db.conn.executemany(
-                "DELETE FROM embeddings WHERE model_id = ? AND text_hash = ?",
-                [(model_id, h) for h in gone])
+            self.db.conn.executemany("DELETE FROM embeddings WHERE text_hash = ?",
+                                     [(h,) for h in gone])
         return len(gone)
 
     def log_import(self, entry: dict[str, Any]) -> None:

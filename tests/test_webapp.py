@@ -79,3 +79,40 @@ def test_templates_escape_markup(client, data_dir, gazetteer, tmp_path):
         ingest_files(s, [evil], gazetteer)
     page = client.get("/profile/x-1").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+@pytest.fixture
+def indexed_client(indexed_store, data_dir):
+    app = create_app({"data_dir": str(data_dir), "embedder": "hashing",
+                      "sentence_embedder": "hashing", "TESTING": True})
+    return app.test_client()
+
+
+def test_api_match_with_index(indexed_client):
+    resp = indexed_client.get("/api/match?text=Wasserstoff%20Elektrolyse&near=G%C3%B6rlitz"
+                              "&kinds=researcher,chair&limit=5")
+    data = resp.get_json()
+    assert resp.status_code == 200 and data["query"]["place"]["name"] == "Görlitz"
+    assert data["results"] and {r["kind"] for r in data["results"]} <= {"researcher", "chair"}
+    assert "Warum" not in resp.get_data(as_text=True)
+    first = data["results"][0]
+    assert {"id", "score", "distance_km", "why"} <= set(first) and "email" not in first
+
+
+@pytest.mark.parametrize("query", ["?text=a&radius_km=-3", "?text=a&kinds=fabrik",
+                                   "?text=a&lat=51", "?text=a&near=Oelsnitz", "?near=Freiberg",
+                                   "?text=a&limit=1000"])
+def test_api_match_rejects_bad_parameters(indexed_client, query):
+    resp = indexed_client.get("/api/match" + query)
+    assert resp.status_code == 400
+    assert set(resp.get_json()) == {"ok", "error", "status"}
+
+
+def test_profile_matches_and_page(indexed_client):
+    data = indexed_client.get("/api/profiles/t-co-05/matches?limit=3").get_json()
+    assert data["profile"]["id"] == "t-co-05" and len(data["results"]) == 3
+    assert indexed_client.get("/api/profiles/t-co-08/matches").status_code == 404
+    page = indexed_client.get("/profile/t-co-05").get_data(as_text=True)
+    assert "Passende Partner in Ihrer Nähe" in page and "Warum dieser Vorschlag?" in page
+    search = indexed_client.get("/?text=Galvanik+Chrom&near=Freiberg").get_data(as_text=True)
+    assert "Gesucht:" in search and "/100" in search

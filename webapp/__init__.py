@@ -7,15 +7,15 @@ from typing import Any
 
 from flask import Flask, g
 
-from matcher.settings import load_settings
+from matcher.settings import SETTINGS, load_settings
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory: defaults → ``MATCHER_*`` environment → ``test_config``."""
     app = Flask(__name__)
     overrides = dict(test_config or {})
-    settings = load_settings({k: overrides.pop(k) for k in list(overrides)
-                              if k in {"data_dir", "regions", "allow_outside"}})
+    names = {s.name for s in SETTINGS}
+    settings = load_settings({k: overrides.pop(k) for k in list(overrides) if k in names})
     app.config.update(MATCHER_SETTINGS=settings, JSON_SORT_KEYS=False)
     app.config.update(overrides)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

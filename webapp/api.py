@@ -6,9 +6,10 @@ from flask import Blueprint, jsonify, request
 
 from matcher.errors import MatcherError, NotFoundError
 from matcher.filters import Filters
+from matcher.models import KINDS
 from matcher.privacy import public_record, visible_to
 from matcher.retrieval import KeywordRetriever
-from webapp import context
+from webapp import context, services
 
 bp = Blueprint("api", __name__)
 MAX_QUERY_CHARS = 2000
@@ -51,6 +52,62 @@ def parse_limit(raw: str | None, default: int = 20) -> int:
     if not 1 <= value <= MAX_LIMIT:
         raise MatcherError(f"'limit' muss zwischen 1 und {MAX_LIMIT} liegen.")
     return value
+
+
+def _float(name: str, low: float, high: float) -> float | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        raise MatcherError(f"'{name}' muss eine Zahl sein, nicht {raw!r}.") from None
+    if not low <= value <= high:
+        raise MatcherError(f"'{name}' muss zwischen {low:g} und {high:g} liegen.")
+    return value
+
+
+def _kinds() -> list[str] | None:
+    raw = ",".join(request.args.getlist("kinds"))
+    kinds = [k.strip() for k in raw.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        raise MatcherError(f"Unbekannte Art(en) {', '.join(bad)} — erlaubt: {', '.join(KINDS)}.")
+    return kinds or None
+
+
+def match_args() -> dict:
+    """Validated match parameters shared by the API and the HTML views."""
+    lat, lon = _float("lat", -90, 90), _float("lon", -180, 180)
+    if (lat is None) != (lon is None):
+        raise MatcherError("'lat' und 'lon' nur gemeinsam angeben.")
+    near = request.args.get("near", "").strip()[:200] or None
+    region = request.args.get("region", "").strip()[:200] or None
+    offset = int(_float("offset", 0, 10_000) or 0)
+    return {"near": near, "lat": lat, "lon": lon, "radius_km": _float("radius_km", 1, 500),
+            "kinds": _kinds(), "region": region, "limit": parse_limit(request.args.get("limit"),
+                                                                      10),
+            "offset": offset, "logged_in": context.logged_in()}
+
+
+@bp.get("/api/match")
+def match():
+    """Partners for a free-text request (same parameter names as ``matcher match``)."""
+    text = request.args.get("text", "").strip()
+    if not text:
+        raise MatcherError("Parameter 'text' fehlt, z. B. /api/match?text=Galvanik&near=Freiberg")
+    if len(text) > MAX_QUERY_CHARS:
+        raise MatcherError(f"'text' ist zu lang (höchstens {MAX_QUERY_CHARS} Zeichen).")
+    return jsonify(services.run("match_text", text, **match_args()).as_dict())
+
+
+@bp.get("/api/profiles/<profile_id>/matches")
+def profile_matches(profile_id: str):
+    """Partners for a profile."""
+    args = match_args()
+    for unused in ("near", "lat", "lon"):
+        args.pop(unused)
+    return jsonify(services.run("match_profile", profile_id, **args).as_dict())
 
 
 @bp.get("/api/search")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from matcher.errors import NotFoundError
+from matcher.errors import IndexStateError, MatcherError, NotFoundError
 from matcher.models import KIND_LABELS
 from matcher.privacy import public_record, visible_to
-from webapp import context
-from webapp.api import MAX_QUERY_CHARS, keyword_results
+from webapp import context, services
+from webapp.api import MAX_QUERY_CHARS, keyword_results, match_args
 
 bp = Blueprint("views", __name__)
 
@@ -21,9 +21,17 @@ def labels():
 @bp.get("/")
 def index():
     text = request.args.get("text", "").strip()[:MAX_QUERY_CHARS]
-    results = keyword_results(text, 20) if text else []
-    return render_template("index.html", text=text, results=results,
-                           stats=context.store().stats())
+    result, notice, fallback = None, None, []
+    if text:
+        try:
+            result = services.run("match_text", text, **match_args()).as_dict()
+        except IndexStateError as exc:
+            notice = exc.message
+            fallback = keyword_results(text, 20)
+        except MatcherError as exc:
+            notice = exc.message
+    return render_template("index.html", text=text, result=result, notice=notice,
+                           fallback=fallback, args=request.args, stats=context.store().stats())
 
 
 @bp.get("/profile/<profile_id>")
@@ -34,4 +42,11 @@ def profile(profile_id: str):
         abort(404, description=f"Kein Profil mit der id {profile_id!r}.")
     if not visible_to(p, context.logged_in()):
         abort(404, description=f"Kein Profil mit der id {profile_id!r}.")
-    return render_template("profile.html", p=public_record(p, context.logged_in()))
+    partners, notice = None, None
+    try:
+        partners = services.run("match_profile", p.id, limit=10,
+                                logged_in=context.logged_in()).as_dict()["results"]
+    except IndexStateError as exc:
+        notice = exc.message
+    return render_template("profile.html", p=public_record(p, context.logged_in()),
+                           partners=partners, notice=notice)
