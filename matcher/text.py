@@ -23,6 +23,17 @@ def profile_text(p: Profile) -> str:
     return "\n".join(x for x in parts if x)
 
 
+def profile_core_text(p: Profile) -> str:
+    """What a profile does and wants: name, offers, needs, keywords (the description only when
+    it has neither offers nor needs). Shorter than :func:`profile_text`, for slow encoders."""
+    if not (p.offers or p.needs):
+        return profile_text(p)
+    return "\n".join(x for x in (p.name, p.offers or "", p.needs or "", ", ".join(p.keywords)) if x)
+
+
+TEXT_VIEWS = {"full": profile_text, "core": profile_core_text}
+
+
 def split_sentences(text: str) -> list[str]:
     """Split German text into sentences (short fragments are merged into their neighbour)."""
     out: list[str] = []
