@@ -61,6 +61,7 @@ class ParsedQuery:
     region: str | None = None
     kinds: tuple[str, ...] | None = None
     notes: list[str] = field(default_factory=list)
+    client: tuple[str, str] | None = None  # (id, name) of an organisation the request names
 
     @property
     def search_text(self) -> str:
@@ -70,6 +71,8 @@ class ParsedQuery:
     def interpretation(self) -> str:
         """German one-liner: "Gesucht: … · Art: … · Ort: … · Umkreis: … km"."""
         parts = [f"Gesucht: {self.topic or '–'}"]
+        if self.client:
+            parts.append(f"Für: {self.client[1]}")
         if self.kinds:
             parts.append("Art: " + ", ".join(KIND_LABELS[k] for k in self.kinds))
         if self.place is not None:
@@ -85,6 +88,7 @@ class ParsedQuery:
                 "place": self.place.as_dict() if self.place else None,
                 "radius_km": self.radius_km, "region": self.region,
                 "kinds": list(self.kinds) if self.kinds else None,
+                "client": {"id": self.client[0], "name": self.client[1]} if self.client else None,
                 "interpretation": self.interpretation(), "notes": self.notes}
 
 

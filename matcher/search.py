@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.clients import ClientFinder
 from matcher.embed import create_embedder
 from matcher.errors import MatcherError, NotFoundError
 from matcher.explain import Explanation, Pair, Sentences, best_pair, shared_terms
@@ -113,14 +114,19 @@ class Matcher:
             self._sent_slices = {int(owner[s]): (int(s), int(e)) for s, e in zip(starts, ends,
                                                                                    strict=True)}
         self.region_names = tuple(settings.regions)
+        self.clients = ClientFinder(
+            (p.id, p.name) for _, p in store.iter_profiles(("company", "startup", "tgz")))
 
     # -- public API ---------------------------------------------------------
     def match_text(self, text: str, *, near: str | None = None, lat: float | None = None,
                    lon: float | None = None, radius_km: float | None = None,
                    kinds: Iterable[str] | None = None, region: str | None = None,
                    limit: int = 10, offset: int = 0, logged_in: bool = False,
-                   parse: bool = True, exclude_ids: Iterable[str] = ()) -> MatchResult:
-        """Partners for a free-text request; explicit options win over parsed ones.
+                   parse: bool = True, exclude_ids: Iterable[str] = (),
+                   find_client: bool = True) -> MatchResult:
+        """Partners for a free-text request; explicit options win over parsed ones. A company
+        the request names ("Partner für die … GmbH") is the client: it is left out of the results
+        together with its own organisation, and its location counts for proximity.
 
         Raises:
             MatcherError: empty request or invalid option values (place, region, radius).
@@ -134,12 +140,21 @@ class Matcher:
         center = (parsed.place.lat, parsed.place.lon) if parsed.place is not None else None
         if lat is not None and lon is not None:
             center = (lat, lon)
+        exclude = set(exclude_ids)
+        client_id = self.clients.find(text) if find_client else None
+        if client_id is not None:
+            client = self.store.get(client_id)
+            if visible_to(client, logged_in):
+                parsed.client = (client.id, client.name)
+                exclude |= self._own_organisation(client, same_institution=True)
+                if center is None and client.lat is not None and client.lon is not None:
+                    center = (client.lat, client.lon)
         filters = Filters(
             kinds=parsed.kinds, center=center,
             radius_km=parsed.radius_km if center else None,
             region=find_region(parsed.region, self.settings.regions, self.gazetteer)
             if parsed.region else None,
-            logged_in=logged_in, exclude_ids=frozenset(exclude_ids))
+            logged_in=logged_in, exclude_ids=frozenset(exclude))
         query = parsed.search_text
         qvec = self.encode_doc(query)
         qsent = self.encode_sent(query)

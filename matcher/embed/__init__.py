@@ -43,9 +43,12 @@ def create_embedder(settings: Any = None, name: str | None = None) -> Embedder:
         return USEEmbedder(threads=threads)
     if name == "e5+use":
         from matcher.embed.ensemble import ConcatEmbedder
+        from matcher.embed.use import USEEmbedder
 
         w = float(settings.embed_ensemble_weight)
-        return ConcatEmbedder([create_embedder(settings, "e5"), create_embedder(settings, "use")],
+        # One USE thread: its thread pool otherwise spins against e5's OpenMP threads and a
+        # query takes twice as long (docs/EVALUATION.md). Bulk indexing embeds each part alone.
+        return ConcatEmbedder([create_embedder(settings, "e5"), USEEmbedder(threads=1)],
                               [w, 1.0 - w])
     if name == "minilm" or name.startswith("st:"):
         from matcher.embed.sentence_transformers import SentenceTransformerEmbedder

@@ -1,0 +1,71 @@
+"""Recognise an organisation of the corpus named in a request ("Partner für die Flöhataler
+Metallbau GmbH …"): the client an innovation manager is searching for."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+
+from matcher.districts import fold
+
+LEGAL_FORMS = {"gmbh", "co", "kg", "ag", "ug", "ek", "gbr", "ohg", "mbh", "haftungsbeschraenkt",
+               "und", "der", "die", "das", "fuer", "von", "sohne", "soehne", "inh"}
+
+
+_ENDINGS = ("en", "er", "es", "em", "e", "n", "s")
+
+
+def _stem(token: str) -> str:
+    """Drop one German inflection ending from long words ("westerzgebirgischen" → "…isch")."""
+    if len(token) > 5:
+        for end in _ENDINGS:
+            if token.endswith(end):
+                return token[: -len(end)]
+    return token
+
+
+def _tokens(text: str) -> list[str]:
+    return [_stem(t) for t in fold(text).split() if len(t) > 2 and t not in LEGAL_FORMS]
+
+
+class ClientFinder:
+    """Finds the organisation whose distinctive name words a request contains."""
+
+    def __init__(self, names: Iterable[tuple[str, str]]) -> None:
+        self.names = {pid: name for pid, name in names}
+        self.tokens = {pid: set(_tokens(name)) for pid, name in self.names.items()}
+        df = Counter(t for toks in self.tokens.values() for t in toks)
+        n = max(len(self.tokens), 1)
+        self.idf = {t: math.log(n / c) for t, c in df.items()}
+
+    def find(self, text: str) -> str | None:
+        """The id of the organisation the text names, or ``None``.
+
+        The name's words must stand together in the text (a phrase, in any inflection), carry at
+        least 70% of the name's weight (rare words weigh more) and be two or more words, unless
+        the name has only one distinctive word.
+        """
+        words = _tokens(text)
+        best, best_score = None, 0.0
+        for pid, toks in self.tokens.items():
+            if not toks:
+                continue
+            hit = _longest_run(words, toks)
+            if not hit or (len(hit) < 2 and len(toks) > 1):
+                continue
+            share = sum(self.idf[t] for t in hit) / sum(self.idf[t] for t in toks)
+            if share >= 0.7 and share * len(hit) > best_score:
+                best, best_score = pid, share * len(hit)
+        return best
+
+
+def _longest_run(words: list[str], name: set[str]) -> set[str]:
+    """The longest run of consecutive words that all belong to the name."""
+    best: list[str] = []
+    run: list[str] = []
+    for w in words:
+        run = [*run, w] if w in name else []
+        if len(run) > len(best):
+            best = run
+    return set(best)

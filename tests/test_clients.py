@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from matcher.clients import ClientFinder
+
+NAMES = [
+    ("c1", "Flöhataler Metallbau GmbH"), ("c2", "Westerzgebirgische Druckguss GmbH"),
+    ("c3", "Präzisionsdreherei Uhlig & Söhne GmbH & Co. KG"), ("c4", "Holzwerkstatt Uhlig & Söhne"),
+    ("c5", "EMS Zwönitz Elektronikfertigung GmbH"), ("c6", "Metallbau Schneider GmbH"),
+    ("c7", "Zwönitzer Metallbau GmbH"),
+]
+
+
+def test_finds_named_company_despite_case_and_inflection():
+    finder = ClientFinder(NAMES)
+    assert finder.find("Partner für die Flöhataler Metallbau GmbH gesucht") == "c1"
+    assert finder.find("Wer hilft der westerzgebirgischen Druckguss bei Porosität?") == "c2"
+    assert finder.find("Alte Drehmaschinen der Präzisionsdreherei Uhlig vernetzen") == "c3"
+
+
+def test_does_not_guess_from_generic_words():
+    finder = ClientFinder(NAMES)
+    assert finder.find("Wir suchen Metallbau und Schweißen in Zwönitz") is None
+    assert finder.find("Uhlig") is None
+    assert finder.find("Edelstahlbleche verziehen sich beim Schweißen") is None
