@@ -84,9 +84,22 @@ class _Candidate:
     cross: float = 0.0
     sparse: float = 0.0
     pair: Pair | None = None
+    rivalry: float = 0.0  # how much more their needs resemble the request than their offers
     kind_factor: float = 1.0
     distance: float | None = None
     raw: float = 0.0
+
+
+def _rivalry(needs: np.ndarray, theirs: Sentences) -> float:
+    """max(0, best similarity of the needs to their needs − to their offers): a candidate that
+    has the same problem is a peer, not a partner."""
+    if not len(needs):
+        return 0.0
+    their_needs, _ = theirs.of(0)
+    their_offers, _ = theirs.of(1)
+    need_sim = float((needs @ their_needs.T).max()) if len(their_needs) else 0.0
+    offer_sim = float((needs @ their_offers.T).max()) if len(their_offers) else 0.0
+    return max(0.0, need_sim - offer_sim)
 
 
 class Matcher:
@@ -166,6 +179,7 @@ class Matcher:
             sent = self._sentences(c.row)
             c.pair = best_pair((qsent[None, :], [query]), sent.of(1, 2), "their_offer")
             c.cross = c.pair.similarity if c.pair else 0.0
+            c.rivalry = _rivalry(qsent[None, :], sent)
         return self._finish(cands, center, None, limit, offset, logged_in, parsed=parsed,
                             query_text=query)
 
@@ -209,6 +223,7 @@ class Matcher:
             pairs.sort(key=lambda p: -p.similarity)
             c.pair = pairs[0] if pairs else None
             c.cross = c.pair.similarity if c.pair else 0.0
+            c.rivalry = _rivalry(my_needs[0], theirs)
             c.kind_factor = float(comp.get(str(self.table.kinds[c.row]), 1.0))
         return self._finish(cands, center, src, limit, offset, logged_in, query_text=query)
 
@@ -297,7 +312,8 @@ class Matcher:
         sentences, keyword overlap."""
         s = self.settings
         return {"thema": c.cos, "bedarf_angebot": float(s.cross_weight) * c.cross,
-                "stichworte": float(s.sparse_weight) * c.sparse}
+                "stichworte": float(s.sparse_weight) * c.sparse,
+                "gleicher_bedarf": -float(s.competitor_weight) * c.rivalry}
 
     def calibrate(self, raw: float) -> int:
         """Raw score → 0–100 (logistic around ``score_midpoint``)."""

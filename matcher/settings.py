@@ -77,6 +77,9 @@ SETTINGS: tuple[Setting, ...] = (
             "score; 0 = used for explanations only (measured: no gain, docs/EVALUATION.md)."),
     Setting("sparse_weight", float, 0.6,
             "Weight of the character n-gram keyword similarity in the match score."),
+    Setting("competitor_weight", float, 0.1,
+            "Penalty for candidates whose needs resemble the request more than their offers "
+            "do (peers with the same problem rather than partners)."),
     Setting("max_per_group", int, 2,
             "At most this many results of one organisation (same parent) in a result page."),
     Setting("complementarity", dict, {
