@@ -258,9 +258,11 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     index = _doc_index(pks, hashes, vectors, manifest, doc_model, settings, report)
     sparse = SparseIndex()
     sparse.fit(pks, analyze_many(texts))
+    # Keep the vectors of every text view of the current profiles (switching backends stays
+    # free); drop those of texts that no longer exist (deleted or changed profiles).
     report.pruned = store.prune_vectors([
-        *(h for combined in hashes for h in combined.split("+")),
-        *(text_hash(t) for t in texts), *(text_hash(s) for _, _, s in sent_rows)])
+        *(text_hash(view(p)) for view in TEXT_VIEWS.values() for _, p in profiles),
+        *(text_hash(s) for _, _, s in sent_rows)])
     new_manifest = {
         "format": INDEX_FORMAT, "model_id": doc_model, "dim": int(vectors.shape[1]) if len(
             vectors) else 0, "sentence_model_id": sent_model, "count": len(pks),

@@ -268,6 +268,10 @@ class Matcher:
         i = self._sparse_row.get(int(self.table.pks[row]))
         return 0.0 if i is None else float(scores[i])
 
+    def sentences(self, profile_id: str) -> Sentences:
+        """Sentence vectors (sentence embedder) of a profile's needs, offers and description."""
+        return self._sentences(self.table.pos[profile_id])
+
     def _sentences(self, row: int) -> Sentences:
         start, end = self._sent_slices.get(int(self.table.pks[row]), (0, 0))
         return Sentences(self.index.sent_vectors[start:end], self.index.sent_field[start:end],

@@ -101,6 +101,17 @@ SETTINGS: tuple[Setting, ...] = (
             "perfect on corpora/eval (docs/EVALUATION.md)."),
     Setting("score_scale", float, 0.05,
             "Raw score difference that moves the 0–100 score by about 23 points."),
+    Setting("slam_size", int, 5, "Speakers per Inno Slam line-up (4–6 is usual)."),
+    Setting("slam_max_travel_km", float, 160.0,
+            "Longest distance from a speaker's institution to the venue (km)."),
+    Setting("slam_max_per_institution", int, 2, "At most this many speakers of one institution."),
+    Setting("slam_max_stops_per_person", int, 1,
+            "In a tour, how many stops one researcher may speak at."),
+    Setting("slam_covered_at", float, 0.5,
+            "Coverage (sentence similarity) from which a theme counts as covered; themes no "
+            "eligible researcher reaches are reported as gaps."),
+    Setting("slam_balance_weight", float, 0.01,
+            "Nudge towards mixed career stages and genders in a line-up (0 = off)."),
     Setting(
         "allow_outside",
         bool,

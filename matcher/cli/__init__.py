@@ -85,4 +85,5 @@ from matcher.cli import geo as _geo  # noqa: E402,F401
 from matcher.cli import indexing as _indexing  # noqa: E402,F401
 from matcher.cli import match as _match  # noqa: E402,F401
 from matcher.cli import profiles as _profiles  # noqa: E402,F401
+from matcher.cli import slam as _slam  # noqa: E402,F401
 from matcher.cli import system as _system  # noqa: E402,F401
