@@ -107,9 +107,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("slam_max_per_institution", int, 2, "At most this many speakers of one institution."),
     Setting("slam_max_stops_per_person", int, 1,
             "In a tour, how many stops one researcher may speak at."),
-    Setting("slam_covered_at", float, 0.5,
-            "Coverage (sentence similarity) from which a theme counts as covered; themes no "
-            "eligible researcher reaches are reported as gaps."),
+    Setting("slam_covered_at", float, 0.70,
+            "Relevance (needs ↔ researcher, as in matching) from which a speaker serves an SME; "
+            "themes where no eligible researcher serves half the SMEs are gaps."),
+    Setting("slam_floor", float, 0.62,
+            "Relevance below which a researcher adds nothing for an SME (line-up objective)."),
     Setting("slam_balance_weight", float, 0.01,
             "Nudge towards mixed career stages and genders in a line-up (0 = off)."),
     Setting(

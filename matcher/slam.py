@@ -21,7 +21,8 @@ from matcher.models import Profile
 from matcher.privacy import visible_to
 from matcher.regions import Region, all_regions, district_regions, find_region
 from matcher.search import Matcher
-from matcher.themes import NeedSentence, Theme, cluster_needs
+from matcher.text import analyze
+from matcher.themes import Theme, cluster_smes
 
 YOUNG = ("doctoral", "postdoc", "group_leader", "junior_professor")
 
@@ -101,22 +102,29 @@ class SlamPlanner:
         self.m = matcher
         self.settings = matcher.settings
         self.covered_at = float(self.settings.slam_covered_at)
+        self.floor = float(self.settings.slam_floor)
+        self._bg: list[str] | None = None
 
     # -- demand ---------------------------------------------------------------
     def smes(self, region: Region, logged_in: bool = False) -> list[Profile]:
         return [p for _, p in self.m.store.iter_profiles(("company", "startup"))
                 if visible_to(p, logged_in) and region.contains(p.lat, p.lon, p.district)]
 
-    def demand(self, region: Region, logged_in: bool = False) -> list[Theme]:
-        """The region's demand themes, heaviest first."""
-        needs: list[NeedSentence] = []
-        for p in self.smes(region, logged_in):
-            sent = self.m.sentences(p.id)
-            vecs, texts = sent.of(0)
-            if not texts:
-                vecs, texts = sent.of(2)
-            needs.extend(NeedSentence(p.id, t, v) for t, v in zip(texts, vecs, strict=True))
-        return cluster_needs(needs)
+    def demand(self, region: Region, logged_in: bool = False) -> tuple[
+            list[Profile], np.ndarray, list[Theme]]:
+        """The region's SMEs, the vectors of their needs, and their demand themes."""
+        smes = self.smes(region, logged_in)
+        needs = [p.needs or p.description for p in smes]
+        vectors = (np.vstack([self.m.encode_doc(t) for t in needs]) if smes
+                   else np.zeros((0, 1), dtype=np.float32))
+        return smes, vectors, cluster_smes([p.id for p in smes], needs, vectors,
+                                           self._background())
+
+    def _background(self) -> list[str]:
+        if self._bg is None:
+            self._bg = [p.needs or p.description for _, p in
+                        self.m.store.iter_profiles(("company", "startup"))]
+        return self._bg
 
     # -- candidates -------------------------------------------------------------
     def _pool(self, opts: SlamOptions, venue: tuple[float, float]) -> list[tuple[Profile, float]]:
@@ -133,17 +141,21 @@ class SlamPlanner:
                 out.append((p, d))
         return sorted(out, key=lambda x: x[0].id)
 
-    def _coverage(self, pool: list[tuple[Profile, float]], themes: list[Theme]) -> np.ndarray:
-        """cov[r, t]: how well researcher r answers theme t (mean over the theme's need
-        sentences of the best match among r's offer and description sentences)."""
-        cov = np.zeros((len(pool), len(themes)))
-        for i, (p, _) in enumerate(pool):
-            vecs, _ = self.m.sentences(p.id).of(1, 2)
-            if not len(vecs):
-                continue
-            for j, t in enumerate(themes):
-                cov[i, j] = float((t.vectors @ vecs.T).max(axis=1).mean())
-        return cov
+    def _relevance(self, pool: list[tuple[Profile, float]], smes: list[Profile],
+                   vectors: np.ndarray) -> np.ndarray:
+        """rel[r, s]: how well researcher r answers SME s's needs (cosine of the needs to the
+        researcher's profile vector plus the weighted keyword similarity, as in matching)."""
+        if not pool or not smes:
+            return np.zeros((len(pool), len(smes)))
+        docs = np.vstack([self.m._doc_vector(self.m.table.pos[p.id]) for p, _ in pool])
+        rel = docs @ vectors.T
+        sparse_rows = [self.m._sparse_row.get(int(self.m.table.pks[self.m.table.pos[p.id]]))
+                       for p, _ in pool]
+        w = float(self.settings.sparse_weight)
+        for j, sme in enumerate(smes):
+            scores = self.m.index.sparse.scores(analyze(sme.needs or sme.description))
+            rel[:, j] += w * np.array([0.0 if r is None else scores[r] for r in sparse_rows])
+        return rel
 
     # -- venue --------------------------------------------------------------------
     def venue_for(self, region: Region, smes: list[Profile], choice: str | None,
@@ -188,45 +200,54 @@ class SlamPlanner:
             raise MatcherError("Ein Inno Slam hat 1 bis 10 Vortragende (üblich: 4–6).")
         reg = region if isinstance(region, Region) else find_region(
             region, self.settings.regions, self.m.gazetteer)
-        smes = self.smes(reg, opts.logged_in)
-        themes = self.demand(reg, opts.logged_in)
+        smes, vectors, themes = self.demand(reg, opts.logged_in)
         venue, point = self.venue_for(reg, smes, opts.venue, opts.logged_in)
         pool = self._pool(opts, point)
-        cov = self._coverage(pool, themes)
-        weights = np.array([t.weight for t in themes])
-        chosen = self._greedy(pool, cov, weights, opts)
-        speakers = [self._speaker(i, pool, cov, themes, chosen, weights, opts) for i in chosen]
-        best = cov[chosen].max(axis=0) if chosen and len(themes) else np.zeros(len(themes))
-        total = float(weights.sum()) or 1.0
-        coverage = float(weights[best >= self.covered_at].sum() / total) if len(themes) else 0.0
-        reachable = cov.max(axis=0) if len(pool) else np.zeros(len(themes))
-        gaps = [t for t, r in zip(themes, reachable, strict=True) if r < self.covered_at]
+        rel = self._relevance(pool, smes, vectors)
+        gain = np.maximum(rel - self.floor, 0.0)
+        chosen = self._greedy(pool, gain, opts)
+        speakers = [self._speaker(i, pool, rel, smes, themes, chosen) for i in chosen]
+        covered = self._theme_scores(rel[chosen] if chosen else rel[:0], themes)
+        reachable = self._theme_scores(rel, themes)
+        total = sum(t.weight for t in themes) or 1.0
+        coverage = sum(t.weight * c for t, c in zip(themes, covered, strict=True)) / total
+        gaps = [t for t, r in zip(themes, reachable, strict=True) if r < 0.5]
         return Lineup(reg, venue, point, themes, speakers, coverage, gaps)
 
-    def _objective(self, rows: list[int], cov: np.ndarray, weights: np.ndarray) -> float:
-        if not rows or not len(weights):
-            return 0.0
-        return float((weights * cov[rows].max(axis=0)).sum())
+    def _theme_scores(self, rel: np.ndarray, themes: list[Theme]) -> list[float]:
+        """Per theme: the share of its SMEs that one of the given speakers serves (relevance
+        at least ``slam_covered_at``)."""
+        if not len(rel):
+            return [0.0 for _ in themes]
+        served = rel.max(axis=0) >= self.covered_at
+        return [float(served[t.rows].mean()) for t in themes]
 
-    def _greedy(self, pool: list[tuple[Profile, float]], cov: np.ndarray, weights: np.ndarray,
+    @staticmethod
+    def _objective(rows: list[int], gain: np.ndarray) -> float:
+        """Facility location: every SME counts with the best speaker for it."""
+        if not rows or not gain.shape[1]:
+            return 0.0
+        return float(gain[rows].max(axis=0).sum())
+
+    def _greedy(self, pool: list[tuple[Profile, float]], gain: np.ndarray,
                 opts: SlamOptions) -> list[int]:
         chosen: list[int] = []
         per_inst: Counter[str] = Counter()
         current = 0.0
         while len(chosen) < min(opts.size, len(pool)):
-            best, best_gain = -1, -1.0
+            best, best_gain = -1, -np.inf
             for i, (p, _) in enumerate(pool):
                 if i in chosen or per_inst[p.institution or p.id] >= opts.max_per_institution:
                     continue
-                gain = self._objective([*chosen, i], cov, weights) - current
-                gain -= self._balance_penalty(p, [pool[j][0] for j in chosen])
-                if gain > best_gain + 1e-12:
-                    best, best_gain = i, gain
+                g = self._objective([*chosen, i], gain) - current
+                g -= self._balance_penalty(p, [pool[j][0] for j in chosen])
+                if g > best_gain + 1e-12:
+                    best, best_gain = i, g
             if best < 0:
                 break
             chosen.append(best)
             per_inst[pool[best][0].institution or pool[best][0].id] += 1
-            current = self._objective(chosen, cov, weights)
+            current = self._objective(chosen, gain)
         return chosen
 
     def _balance_penalty(self, p: Profile, chosen: list[Profile]) -> float:
@@ -236,25 +257,20 @@ class SlamPlanner:
         same_gender = sum(1 for c in chosen if p.gender and c.gender == p.gender)
         return w * (max(0, same_stage - 1) + max(0, same_gender - 2))
 
-    def _speaker(self, i: int, pool: list[tuple[Profile, float]], cov: np.ndarray,
-                 themes: list[Theme], chosen: list[int], weights: np.ndarray,
-                 opts: SlamOptions) -> Speaker:
+    def _speaker(self, i: int, pool: list[tuple[Profile, float]], rel: np.ndarray,
+                 smes: list[Profile], themes: list[Theme], chosen: list[int]) -> Speaker:
         p, dist = pool[i]
-        own = [j for j, t in enumerate(themes) if cov[i, j] >= self.covered_at
-               and cov[i, j] >= cov[chosen, j].max() - 1e-9]
-        own.sort(key=lambda j: -weights[j] * cov[i, j])
-        sme_ids = list(dict.fromkeys(s for j in own for s in themes[j].smes))
-        vecs, _ = self.m.sentences(p.id).of(1, 2)
-        def fit(sme_id: str) -> float:
-            nv, _ = self.m.sentences(sme_id).of(0)
-            return float((nv @ vecs.T).max()) if len(nv) and len(vecs) else 0.0
-        serves = [self.m.store.get(s) for s in sorted(sme_ids, key=lambda s: (-fit(s), s))[:3]]
+        mine = [j for j in range(len(smes)) if rel[i, j] >= rel[chosen, j].max() - 1e-9
+                and rel[i, j] >= self.covered_at]
+        own = [t for t in themes if set(t.rows) & set(mine)]
+        own.sort(key=lambda t: -len(set(t.rows) & set(mine)))
+        serves = [smes[j] for j in sorted(mine, key=lambda j: (-rel[i, j], smes[j].id))[:3]]
+        gain = np.maximum(rel - self.floor, 0.0)
         rest = [j for j in chosen if j != i]
-        base = self._objective(rest, cov, weights)
         alts = sorted((k for k in range(len(pool)) if k not in chosen),
-                      key=lambda k: (-self._objective([*rest, k], cov, weights), pool[k][0].id))
-        return Speaker(p, [themes[j].label for j in own], serves, dist,
-                       self._objective([*rest, i], cov, weights) - base,
+                      key=lambda k: (-self._objective([*rest, k], gain), pool[k][0].id))
+        return Speaker(p, [t.label for t in own], serves, dist,
+                       self._objective([*rest, i], gain) - self._objective(rest, gain),
                        [pool[k][0].id for k in alts[:3]])
 
     def tour(self, regions: Iterable[str] | None = None,

@@ -91,6 +91,9 @@ GENERIC_TERMS = {
     "lösungen", "hilfe", "kunde", "kunden", "projekt", "projekte", "frage", "fragen", "jahr",
     "jahre", "möglichkeit", "unterstützung", "ansprechpartner", "kooperation", "zusammenarbeit",
     "entwicklung", "anwendung", "einsatz", "beispiel", "art", "teil", "teile", "ziel", "ziele",
+    "woche", "wochen", "stück", "kosten", "idee", "ideen", "leute", "hand", "tour", "netz",
+    "form", "haus", "dach", "problem", "probleme", "stelle", "zeit", "moment", "betrieb",
+    "firmen", "partnern", "know-how", "erfahrung", "ergebnis", "ergebnisse", "weise", "fall",
 }
 
 

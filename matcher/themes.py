@@ -1,4 +1,4 @@
-"""Regional demand: cluster the need sentences of a region's SMEs into labelled, weighted themes."""
+"""Regional demand: group a region's SMEs by what they need into labelled, weighted themes."""
 
 from __future__ import annotations
 
@@ -9,19 +9,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from matcher.embed.base import l2_normalize
 from matcher.text import key_terms
 
 
 @dataclass
 class Theme:
-    """A demand theme: its label, weight (SMEs it stands for, by strength) and need sentences."""
+    """A demand theme: its label, weight (SMEs it stands for) and member SMEs (rows)."""
 
     label: str
     weight: float
     smes: list[str]
-    sentences: list[str]
-    vectors: np.ndarray = field(repr=False)
+    rows: list[int] = field(repr=False)
     terms: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -29,49 +27,47 @@ class Theme:
                 "terms": self.terms}
 
 
-@dataclass
-class NeedSentence:
-    sme: str
-    text: str
-    vector: np.ndarray
+def n_themes(n_smes: int) -> int:
+    """How many themes for a region: about sqrt(1.5 n), between 2 and 8."""
+    return max(1, min(n_smes, 8, max(2, round(math.sqrt(n_smes * 1.5)))))
 
 
-def _n_clusters(n_smes: int, n_sentences: int) -> int:
-    return max(1, min(n_sentences, 8, max(2, round(math.sqrt(n_smes * 1.5)))))
-
-
-def cluster_needs(needs: Sequence[NeedSentence], background: Sequence[str] = ()) -> list[Theme]:
-    """Group need sentences into themes (k-means on unit vectors, fixed seed: deterministic).
-
-    Weight of a theme = number of distinct SMEs in it, each counted by how close its sentences
-    are to the theme centre. Labels are the nouns most typical of the theme compared with the
-    other themes and ``background`` (e.g. needs of all Saxony).
-    """
-    if not needs:
+def cluster_smes(ids: Sequence[str], needs: Sequence[str], vectors: np.ndarray,
+                 background: Sequence[str] = ()) -> list[Theme]:
+    """Group SMEs by the vectors of their needs (k-means, fixed seed: deterministic) and label
+    each group with its most characteristic nouns: frequent in the group, rare in
+    ``background`` (e.g. the needs of all SMEs of Saxony)."""
+    if not len(ids):
         return []
     from sklearn.cluster import KMeans
 
-    vectors = l2_normalize(np.vstack([n.vector for n in needs]))
-    k = _n_clusters(len({n.sme for n in needs}), len(needs))
-    labels = np.zeros(len(needs), dtype=int) if k == 1 else KMeans(
+    k = n_themes(len(ids))
+    labels = np.zeros(len(ids), dtype=int) if k == 1 else KMeans(
         n_clusters=k, n_init=10, random_state=0).fit_predict(vectors)
-    groups = [[i for i in range(len(needs)) if labels[i] == c] for c in range(k)]
+    groups = [[i for i in range(len(ids)) if labels[i] == c] for c in range(k)]
     groups = [g for g in groups if g]
-    term_counts = [Counter(t for i in g for t in set(key_terms(needs[i].text))) for g in groups]
-    bg = Counter(t for text in background for t in set(key_terms(text)))
+    counts = [Counter(t for i in g for t in set(key_terms(needs[i]))) for g in groups]
+    df = Counter(t for text in (background or needs) for t in set(key_terms(text)))
+    n_bg = len(background or needs)
     themes = []
-    for g, counts in zip(groups, term_counts, strict=True):
-        centre = l2_normalize(vectors[g].mean(axis=0))[0]
-        strength: dict[str, float] = {}
-        for i in g:
-            sim = float(vectors[i] @ centre)
-            strength[needs[i].sme] = max(strength.get(needs[i].sme, 0.0), sim)
-        other = sum((c for c in term_counts if c is not counts), Counter())
-        scored = sorted(counts, key=lambda t: (-(counts[t] / (1 + other[t] + 0.1 * bg[t])),
-                                               -counts[t], t))
-        terms = [t for t in scored if counts[t] >= 1][:4]
-        label = " · ".join(t.capitalize() for t in terms[:3]) or needs[g[0]].text[:40]
-        themes.append(Theme(label, sum(strength.values()), sorted(strength, key=lambda s: (
-            -strength[s], s)), [needs[i].text for i in g], vectors[g], terms))
+    for g, c in zip(groups, counts, strict=True):
+        centre = vectors[g].mean(axis=0)
+        centre /= np.linalg.norm(centre) or 1.0
+        order = sorted(g, key=lambda i: (-float(vectors[i] @ centre), ids[i]))
+        usable = [t for t in c if 5 <= len(t) <= 20] or list(c)
+        # Ties (most terms occur once) go to the terms of the SMEs nearest the theme's centre.
+        first = {}
+        for rank, i in enumerate(order):
+            for t in key_terms(needs[i]):
+                first.setdefault(t, rank)
+        terms = sorted(usable, key=lambda t: (
+            -c[t] * math.log((n_bg + 1) / (df[t] + 1)) if c[t] > 1 else 0.0, first.get(t, 99),
+            -math.log((n_bg + 1) / (df[t] + 1)), t))[:4]
+        label = " · ".join(_display(t) for t in terms[:3]) or needs[order[0]][:40]
+        themes.append(Theme(label, float(len(g)), [ids[i] for i in order], order, terms))
     themes.sort(key=lambda t: (-t.weight, t.label))
     return themes
+
+
+def _display(term: str) -> str:
+    return "-".join(part[:1].upper() + part[1:] for part in term.split("-"))
