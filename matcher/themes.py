@@ -56,7 +56,7 @@ def cluster_smes(ids: Sequence[str], needs: Sequence[str], vectors: np.ndarray,
         order = sorted(g, key=lambda i: (-float(vectors[i] @ centre), ids[i]))
         usable = [t for t in c if 5 <= len(t) <= 20] or list(c)
         # Ties (most terms occur once) go to the terms of the SMEs nearest the theme's centre.
-        first = {}
+        first: dict[str, int] = {}
         for rank, i in enumerate(order):
             for t in key_terms(needs[i]):
                 first.setdefault(t, rank)

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+
+from matcher.cli import cli
+from matcher.indexer import build_index
+from matcher.ingest import ingest_files
+from matcher.search import Matcher
+from matcher.slam import SlamOptions, SlamPlanner
+from matcher.slam_export import lineup_csv, lineup_html, lineup_ics
+
+EXTRA = [
+    {"id": f"t-rs-2{i}", "kind": "researcher", "name": name, "parent": parent, "institution": inst,
+     "city": city, "career_stage": stage, "description": desc}
+    for i, (name, parent, inst, city, stage, desc) in enumerate([
+        ("Dr. Ole Brandt", "t-ch-01", "TU Chemnitz", "Chemnitz", "postdoc",
+         "Verzugsarmes Schweißen von Edelstahl mit Laser und Sensorik."),
+        ("Mia Hartung", "t-ch-01", "TU Chemnitz", "Chemnitz", "doctoral",
+         "Laserstrahlschweißen dünner Bleche, Prozessüberwachung."),
+        ("Prof. Dr. Karl Adler", "t-ch-02", "TU Bergakademie Freiberg", "Freiberg", "professor",
+         "Galvanik und Hartverchromung ohne Chrom(VI)."),
+        ("Lena Fuchs", "t-ch-03", "Hochschule Zittau/Görlitz", "Zittau", "doctoral",
+         "Wasserstoff-Elektrolyse für Gewerbebetriebe, Betriebsführung."),
+    ])]
+REGIONS = {"Ganz Sachsen": {"center": "Chemnitz", "radius_km": 250}}
+
+
+@pytest.fixture
+def planner(loaded_store, settings, gazetteer, tmp_path):
+    path = tmp_path / "forschende.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in EXTRA), encoding="utf-8")
+    ingest_files(loaded_store, [path], gazetteer)
+    s = settings.replace(regions=REGIONS, slam_covered_at=0.3, slam_floor=0.1)
+    build_index(loaded_store, s)
+    return SlamPlanner(Matcher(loaded_store, s, gazetteer))
+
+
+def test_lineup_respects_constraints(planner):
+    lineup = planner.plan("Ganz Sachsen", SlamOptions(size=4, max_per_institution=1))
+    people = [s.profile for s in lineup.speakers]
+    assert 1 <= len(people) <= 4
+    assert all(p.kind == "researcher" and p.career_stage != "professor" for p in people)
+    insts = [p.institution for p in people]
+    assert len(insts) == len(set(insts))
+    assert lineup.themes and sum(len(t.smes) for t in lineup.themes) == len(planner.smes(
+        lineup.region))
+    assert 0.0 <= lineup.coverage <= 1.0
+
+
+def test_travel_limit_exclusions_and_professors(planner):
+    near = planner.plan("Ganz Sachsen", SlamOptions(size=5, venue="Görlitz", max_travel_km=40))
+    assert {s.profile.id for s in near.speakers} <= {"t-rs-03", "t-rs-23"}
+    assert all(s.distance_km <= 40 for s in near.speakers)
+    without = planner.plan("Ganz Sachsen", SlamOptions(size=6, exclude=frozenset({"t-rs-01"})))
+    assert "t-rs-01" not in {s.profile.id for s in without.speakers}
+    assert "t-rs-22" not in {s.profile.id for s in without.speakers}
+    profs = planner.plan("Ganz Sachsen", SlamOptions(size=7, allow_professors=True))
+    assert "t-rs-22" in {s.profile.id for s in profs.speakers}
+
+
+def test_deterministic_and_json_contract(planner):
+    a = planner.plan("Ganz Sachsen").as_dict()
+    b = planner.plan("Ganz Sachsen").as_dict()
+    assert a == b
+    assert set(a) == {"region", "venue", "themes", "speakers", "coverage", "gaps"}
+    assert set(a["themes"][0]) >= {"label", "weight", "smes"}
+    assert set(a["speakers"][0]) >= {"id", "name", "institution", "career_stage", "themes",
+                                     "serves", "distance_km", "why"}
+    assert a["venue"]["id"] == "t-off-01"  # the only event space
+
+
+def test_tour_invites_nobody_twice(planner):
+    tour = planner.tour(["Ganz Sachsen", "Landkreis Görlitz", "Chemnitz"],
+                        SlamOptions(size=2, max_stops_per_person=1))
+    ids = [s.profile.id for lu in tour for s in lu.speakers]
+    assert len(ids) == len(set(ids)) and len(tour) == 3
+
+
+def test_exports_open(planner):
+    from icalendar import Calendar
+
+    lineup = planner.plan("Ganz Sachsen", SlamOptions(size=3))
+    cal = Calendar.from_ical(lineup_ics(lineup, dt.datetime(2027, 3, 18, 18, 0)))
+    (event,) = [c for c in cal.walk("VEVENT")]
+    assert str(event["summary"]) == "Inno Slam Ganz Sachsen"
+    assert event.decoded("dtstart") == dt.datetime(2027, 3, 18, 18, 0)
+    rows = list(csv.reader(io.StringIO(lineup_csv(lineup).lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][1] == "Name" and len(rows) == len(lineup.speakers) + 1
+    page = lineup_html(lineup, dt.date(2027, 3, 18))
+    assert "18.03.2027" in page and lineup.speakers[0].profile.name in page
+    assert "@media print" in page
+
+
+def test_cli_slam(runner, planner, data_dir, tmp_path):
+    env = {"MATCHER_EMBEDDER": "hashing", "MATCHER_SENTENCE_EMBEDDER": "hashing",
+           "MATCHER_REGIONS": json.dumps(REGIONS)}
+    ics = tmp_path / "slam.ics"
+    out = runner.invoke(cli, ["--data-dir", str(data_dir), "slam", "--region", "Ganz Sachsen",
+                              "--size", "3", "--date", "2027-03-18T18:00", "--ics", str(ics),
+                              "--json"], env=env)
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["region"] == "Ganz Sachsen" and ics.read_bytes().startswith(
+        b"BEGIN:VCALENDAR")
+    bad = runner.invoke(cli, ["--data-dir", str(data_dir), "slam", "--region", "x", "--ics",
+                              str(ics)], env=env)
+    assert bad.exit_code == 2 and "--date" in bad.output
+
+
+def test_tour_violations_are_detected(planner):
+    from matcher.slam_eval import tour_violations
+
+    opts = SlamOptions(size=2, max_stops_per_person=1)
+    tour = planner.tour(["Ganz Sachsen", "Chemnitz"], opts)
+    assert tour_violations(tour, opts) == []
+    strict = SlamOptions(size=2, max_per_institution=0, max_travel_km=1.0)
+    assert tour_violations(tour, strict)
