@@ -105,8 +105,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("slam_max_travel_km", float, 160.0,
             "Longest distance from a speaker's institution to the venue (km)."),
     Setting("slam_max_per_institution", int, 2, "At most this many speakers of one institution."),
-    Setting("slam_max_stops_per_person", int, 1,
-            "In a tour, how many stops one researcher may speak at."),
+    Setting("slam_max_stops_per_person", int, 2,
+            "In a tour, the most stops one researcher may speak at; beyond the first only when "
+            "no one else serves a theme of that stop."),
     Setting("slam_covered_at", float, 0.70,
             "Relevance (needs ↔ researcher, as in matching) from which a speaker serves an SME; "
             "themes where no eligible researcher serves half the SMEs are gaps."),

@@ -275,18 +275,29 @@ class SlamPlanner:
 
     def tour(self, regions: Iterable[str] | None = None,
              opts: SlamOptions | None = None) -> list[Lineup]:
-        """One stop per region (default: all 13 Kreise); a researcher speaks at no more than
-        ``max_stops_per_person`` stops."""
+        """One stop per region (default: all 13 Kreise). Nobody speaks twice, unless a
+        researcher already booked is the only one who serves a theme of a later stop; then they
+        may speak again, up to ``max_stops_per_person`` stops."""
         opts = opts or SlamOptions()
         regs = ([find_region(r, self.settings.regions, self.m.gazetteer) for r in regions]
                 if regions else district_regions())
         booked: Counter[str] = Counter(opts.booked)
         out = []
         for reg in regs:
-            lineup = self.plan(reg, SlamOptions(**{**opts.__dict__, "booked": booked}))
+            fresh = SlamOptions(**{**opts.__dict__, "booked": booked, "max_stops_per_person": 1})
+            lineup = self.plan(reg, fresh)
+            if opts.max_stops_per_person > 1 and lineup.gaps:
+                lineup = self._reinvite(reg, lineup, opts, booked)
             booked.update(s.profile.id for s in lineup.speakers)
             out.append(lineup)
         return out
+
+    def _reinvite(self, reg: Region, lineup: Lineup, opts: SlamOptions,
+                  booked: Counter[str]) -> Lineup:
+        """Let booked researchers back in when that closes a gap of this stop."""
+        again = self.plan(reg, SlamOptions(**{**opts.__dict__, "booked": booked}))
+        closed = {t.label for t in lineup.gaps} - {t.label for t in again.gaps}
+        return again if closed else lineup
 
 
 __all__ = ["Lineup", "SlamOptions", "SlamPlanner", "Speaker", "all_regions"]

@@ -119,3 +119,20 @@ def test_tour_violations_are_detected(planner):
     assert tour_violations(tour, opts) == []
     strict = SlamOptions(size=2, max_per_institution=0, max_travel_km=1.0)
     assert tour_violations(tour, strict)
+
+
+def test_tour_reinvites_only_to_close_a_gap(planner):
+    from matcher.slam_eval import tour_violations
+
+    once = SlamOptions(size=2, max_stops_per_person=1)
+    twice = SlamOptions(size=2, max_stops_per_person=2)
+    regions = ["Ganz Sachsen", "Ganz Sachsen"]
+    strict = planner.tour(regions, once)
+    assert not {s.profile.id for s in strict[0].speakers} & {
+        s.profile.id for s in strict[1].speakers}
+    relaxed = planner.tour(regions, twice)
+    assert tour_violations(relaxed, twice) == []
+    repeat = {s.profile.id for s in relaxed[0].speakers} & {s.profile.id for s in
+                                                            relaxed[1].speakers}
+    if repeat:  # only when it closed a gap the second stop would otherwise have
+        assert len(relaxed[1].gaps) < len(strict[1].gaps)
