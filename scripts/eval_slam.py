@@ -38,10 +38,10 @@ def main(data_dir: str, expectations: str) -> None:
                            max_travel_km=settings.slam_max_travel_km)
         ev = SlamEvaluator(planner, opts)
         scores = [s for r in rows for s in ev.score(r["region"], r["researchers"])]
-        tour = planner.tour(None, SlamOptions(**{**opts.__dict__,
-                                                 "max_stops_per_person":
-                                                     settings.slam_max_stops_per_person}))
-        problems = tour_violations(tour, opts)
+        tour_opts = SlamOptions(**{**opts.__dict__,
+                                   "max_stops_per_person": settings.slam_max_stops_per_person})
+        tour = planner.tour(None, tour_opts)
+        problems = tour_violations(tour, tour_opts)
     by_method: dict[str, list] = defaultdict(list)
     for s in scores:
         by_method[s.method].append(s)
