@@ -24,9 +24,18 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[st,test]'
 	touch $@
 
+# Debian's chromium for the browser tests (Playwright drives it; it downloads no browser).
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+	  echo "Browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; \
+	fi
+
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(CHROMIUM)
 
 ## Load the bundled corpus into $(DATA_DIR) and bring the search index up to date.
 data: install

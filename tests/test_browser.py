@@ -1,0 +1,100 @@
+"""The UI in a real browser: Debian's chromium driven by Playwright against the real server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+CHROMIUM = os.environ.get("MATCHER_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} fehlt: apt-get install chromium (make test installiert es)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def server(indexed_store, data_dir):
+    """The production server (waitress via matcher-web) on a free loopback port."""
+    port = free_port()
+    env = {**os.environ, "MATCHER_EMBEDDER": "hashing", "MATCHER_SENTENCE_EMBEDDER": "hashing"}
+    proc = subprocess.Popen([sys.executable, "-c", "from webapp.server import main; main()",
+                             "--data-dir", str(data_dir), "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("server did not start")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_search_explanation_profile(browser, server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 420, "height": 900})  # phone-sized
+    page.goto(server + "/")
+    page.get_by_label("Wir suchen jemanden, der …").fill("Chrom(VI)-freie Hartverchromung")
+    page.get_by_label("Ort oder Umgebung").fill("Freiberg")
+    page.get_by_role("button", name="Suchen").click()
+    page.wait_for_selector("ol.results li.card")
+    assert "Gesucht:" in page.locator(".interpretation").inner_text()
+    page.locator("details summary").first.click()
+    assert page.locator("details[open] p").first.inner_text().strip()
+    page.screenshot(path=str(ARTIFACTS / "suche.png"), full_page=True)
+    page.locator("ol.results li.card h2 a").first.click()
+    page.wait_for_selector("h2#partner-h")
+    assert "Passende Partner" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "profil.png"), full_page=True)
+
+
+def test_printable_programme_renders(browser, indexed_store, settings, gazetteer, tmp_path):
+    from matcher.search import Matcher
+    from matcher.slam import SlamOptions, SlamPlanner
+    from matcher.slam_export import lineup_html
+
+    s = settings.replace(regions={"Ganz Sachsen": {"center": "Chemnitz", "radius_km": 250}},
+                         slam_covered_at=0.3, slam_floor=0.1)
+    lineup = SlamPlanner(Matcher(indexed_store, s, gazetteer)).plan(
+        "Ganz Sachsen", SlamOptions(size=3))
+    path = tmp_path / "programm.html"
+    path.write_text(lineup_html(lineup, dt.date(2027, 3, 18)), encoding="utf-8")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    assert page.locator("h1").inner_text() == "Inno Slam Ganz Sachsen"
+    assert page.locator("ol > li").count() == len(lineup.speakers)
+    page.screenshot(path=str(ARTIFACTS / "programm.png"), full_page=True)
