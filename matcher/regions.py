@@ -72,6 +72,20 @@ def custom_regions(spec: Mapping[str, Any], gazetteer: Gazetteer) -> list[Region
     return out
 
 
+def circle_region(place: str, radius_km: float, gazetteer: Gazetteer) -> Region:
+    """An ad-hoc region: everything within ``radius_km`` of a place.
+
+    Raises:
+        ConfigError: radius not between 1 and 300 km.
+        PlaceError: unknown or ambiguous place.
+    """
+    if not 1 <= radius_km <= 300:
+        raise ConfigError("Umkreis muss zwischen 1 und 300 km liegen.")
+    p = gazetteer.resolve(place)
+    return Region(f"Umkreis {radius_km:g} km um {p.name}", f"{fold(p.name).replace(' ', '-')}-"
+                  f"{radius_km:g}km", center=(p.lat, p.lon), radius_km=radius_km)
+
+
 def all_regions(spec: Mapping[str, Any], gazetteer: Gazetteer) -> list[Region]:
     """The 13 districts followed by the custom regions."""
     return district_regions() + custom_regions(spec, gazetteer)

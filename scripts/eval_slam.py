@@ -61,6 +61,12 @@ def main(data_dir: str, expectations: str) -> None:
         lines.append(f"| {method} | {sum(s.precision for s in items) / n:.3f} | "
                      f"{sum(s.good for s in items) / n:.3f} | "
                      f"{sum(s.coverage for s in items) / n:.3f} | {wins} of {n} |")
+    lines += ["", "Per region (precision / coverage):", "",
+              "| region | " + " | ".join(by_method) + " |", "|---|" + "---|" * len(by_method)]
+    for r in regions:
+        cells = [next(f"{s.precision:.2f} / {s.coverage:.2f}" for s in items if s.region == r)
+                 for items in by_method.values()]
+        lines.append(f"| {r} | " + " | ".join(cells) + " |")
     invited = sum(len(lu.speakers) for lu in tour)
     lines += ["", f"Whole demo tour (13 stops, {invited} invitations): "
               + (f"all constraints hold (size, institutions, travel, professors, at most "

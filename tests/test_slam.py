@@ -136,3 +136,15 @@ def test_tour_reinvites_only_to_close_a_gap(planner):
                                                             relaxed[1].speakers}
     if repeat:  # only when it closed a gap the second stop would otherwise have
         assert len(relaxed[1].gaps) < len(strict[1].gaps)
+
+
+def test_circle_region_from_cli(runner, planner, data_dir):
+    env = {"MATCHER_EMBEDDER": "hashing", "MATCHER_SENTENCE_EMBEDDER": "hashing"}
+    out = runner.invoke(cli, ["--data-dir", str(data_dir), "slam", "--near", "Freiberg",
+                              "--radius-km", "80", "--size", "2", "--json"], env=env)
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["region"] == "Umkreis 80 km um Freiberg" and len(data["speakers"]) <= 2
+    both = runner.invoke(cli, ["--data-dir", str(data_dir), "slam", "--near", "Freiberg",
+                               "--region", "Chemnitz"], env=env)
+    assert both.exit_code == 2

@@ -22,6 +22,9 @@ def _write(path: str, data: str | bytes) -> None:
 
 @cli.command()
 @click.option("--region", default=None, help="Kreis oder eigene Region (z. B. Erzgebirgskreis).")
+@click.option("--near", default=None, help="Statt --region: Umkreis um diesen Ort …")
+@click.option("--radius-km", type=float, default=30.0, show_default=True,
+              help="… mit diesem Radius in km.")
 @click.option("--tour", is_flag=True, help="Eine Station je Kreis (oder je --regions).")
 @click.option("--regions", default=None, help="Mit --tour: Regionen, kommagetrennt.")
 @click.option("--size", type=click.IntRange(1, 10), default=None,
@@ -37,7 +40,8 @@ def _write(path: str, data: str | bytes) -> None:
 @click.option("--internal", is_flag=True, help="Auch interne Profile (wie angemeldet).")
 @json_option
 @click.pass_obj
-def slam(obj: Context, region: str | None, tour: bool, regions: str | None, size: int | None,
+def slam(obj: Context, region: str | None, near: str | None, radius_km: float, tour: bool,
+         regions: str | None, size: int | None,
          venue: str | None, date_: str | None, max_travel_km: float | None,
          allow_professors: bool, exclude: str, csv_path: str | None, ics_path: str | None,
          html_path: str | None, internal: bool, as_json: bool) -> None:
@@ -45,14 +49,16 @@ def slam(obj: Context, region: str | None, tour: bool, regions: str | None, size
 
     Beispiel: matcher slam --region Erzgebirgskreis --date 2027-03-18T18:00 --ics slam.ics
 
+    Beispiel: matcher slam --near Olbernhau --radius-km 25 --venue Olbernhau
+
     Beispiel: matcher slam --tour --json
     """
     from matcher.search import Matcher
     from matcher.slam import SlamOptions, SlamPlanner
     from matcher.slam_export import lineup_csv, lineup_html, lineup_ics
 
-    if bool(region) == tour:
-        raise click.UsageError("Bitte --region NAME oder --tour angeben.")
+    if sum((bool(region), bool(near), tour)) != 1:
+        raise click.UsageError("Bitte genau eines angeben: --region NAME, --near ORT oder --tour.")
     start = None
     if date_:
         try:
@@ -77,7 +83,12 @@ def slam(obj: Context, region: str | None, tour: bool, regions: str | None, size
         for lu in lineups:
             _print(lu.as_dict())
         return
-    lineup = planner.plan(region or "", opts)
+    if near:
+        from matcher.regions import circle_region
+
+        lineup = planner.plan(circle_region(near, radius_km, obj.gazetteer), opts)
+    else:
+        lineup = planner.plan(region or "", opts)
     if csv_path:
         _write(csv_path, lineup_csv(lineup))
     if ics_path and start is not None:
