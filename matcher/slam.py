@@ -19,7 +19,7 @@ from matcher.errors import MatcherError
 from matcher.geo import distance_km
 from matcher.models import Profile
 from matcher.privacy import visible_to
-from matcher.regions import Region, all_regions, district_regions, find_region
+from matcher.regions import Region, district_regions, find_region
 from matcher.search import Matcher
 from matcher.text import analyze
 from matcher.themes import Theme, cluster_smes
@@ -300,4 +300,4 @@ class SlamPlanner:
         return again if closed else lineup
 
 
-__all__ = ["Lineup", "SlamOptions", "SlamPlanner", "Speaker", "all_regions"]
+__all__ = ["Lineup", "SlamOptions", "SlamPlanner", "Speaker"]

@@ -90,15 +90,20 @@ def match_args() -> dict:
             "offset": offset, "logged_in": context.logged_in()}
 
 
+def required_text() -> str:
+    """The validated ``text`` parameter (present, at most MAX_QUERY_CHARS characters)."""
+    text = request.args.get("text", "").strip()
+    if not text:
+        raise MatcherError("Parameter 'text' fehlt, z. B. ?text=Galvanik&near=Freiberg")
+    if len(text) > MAX_QUERY_CHARS:
+        raise MatcherError(f"'text' ist zu lang (höchstens {MAX_QUERY_CHARS} Zeichen).")
+    return text
+
+
 @bp.get("/api/match")
 def match():
     """Partners for a free-text request (same parameter names as ``matcher match``)."""
-    text = request.args.get("text", "").strip()
-    if not text:
-        raise MatcherError("Parameter 'text' fehlt, z. B. /api/match?text=Galvanik&near=Freiberg")
-    if len(text) > MAX_QUERY_CHARS:
-        raise MatcherError(f"'text' ist zu lang (höchstens {MAX_QUERY_CHARS} Zeichen).")
-    return jsonify(services.run("match_text", text, **match_args()).as_dict())
+    return jsonify(services.run("match_text", required_text(), **match_args()).as_dict())
 
 
 @bp.get("/api/profiles/<profile_id>/matches")
@@ -113,13 +118,7 @@ def profile_matches(profile_id: str):
 @bp.get("/api/search")
 def search():
     """Keyword search (FTS5/BM25) over visible profiles."""
-    text = request.args.get("text", "").strip()
-    if not text:
-        raise MatcherError("Parameter 'text' fehlt.")
-    if len(text) > MAX_QUERY_CHARS:
-        raise MatcherError(f"'text' ist zu lang (höchstens {MAX_QUERY_CHARS} Zeichen).")
-    limit = parse_limit(request.args.get("limit"))
-    return jsonify(keyword_results(text, limit))
+    return jsonify(keyword_results(required_text(), parse_limit(request.args.get("limit"))))
 
 
 def keyword_results(text: str, limit: int) -> list[dict]:
