@@ -98,3 +98,25 @@ def test_printable_programme_renders(browser, indexed_store, settings, gazetteer
     assert page.locator("h1").inner_text() == "Inno Slam Ganz Sachsen"
     assert page.locator("ol > li").count() == len(lineup.speakers)
     page.screenshot(path=str(ARTIFACTS / "programm.png"), full_page=True)
+
+
+def test_plan_inno_slam_and_download_ics(browser, server, tmp_path):
+    page = browser.new_page()
+    page.goto(server + "/")
+    page.get_by_role("link", name="Inno Slam planen").click()
+    page.get_by_label("Region").select_option("Erzgebirgskreis")
+    page.get_by_label("Vortragende").fill("2")
+    page.get_by_label("Datum").fill("2027-03-18")
+    page.get_by_role("button", name="Line-up planen").click()
+    page.wait_for_selector("#lineup-h")
+    assert "Inno Slam Erzgebirgskreis" in page.locator("#lineup-h").inner_text()
+    assert page.locator("ol.results li.card").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "slam.png"), full_page=True)
+    with page.expect_download() as info:
+        page.locator("#ics").click()
+    target = tmp_path / "slam.ics"
+    info.value.save_as(target)
+    from icalendar import Calendar
+
+    event = next(iter(Calendar.from_ical(target.read_bytes()).walk("VEVENT")))
+    assert str(event["summary"]) == "Inno Slam Erzgebirgskreis"

@@ -116,3 +116,31 @@ def test_profile_matches_and_page(indexed_client):
     assert "Passende Partner in Ihrer Nähe" in page and "Warum dieser Vorschlag?" in page
     search = indexed_client.get("/?text=Galvanik+Chrom&near=Freiberg").get_data(as_text=True)
     assert "Gesucht:" in search and "/100" in search
+
+
+def test_slam_api_exports_and_page(indexed_client):
+    regions = indexed_client.get("/api/regions").get_json()
+    assert len([r for r in regions if "districts" in r]) >= 13
+    data = indexed_client.get("/api/slam?region=Erzgebirgskreis&size=2").get_json()
+    assert data["region"] == "Erzgebirgskreis" and 1 <= len(data["speakers"]) <= 2
+    assert set(data) == {"region", "venue", "themes", "speakers", "coverage", "gaps"}
+    near = indexed_client.get("/api/slam?near=Freiberg&radius_km=60&size=2").get_json()
+    assert near["region"] == "Umkreis 60 km um Freiberg"
+    csv_resp = indexed_client.get("/api/slam/export.csv?region=Erzgebirgskreis&size=2")
+    assert csv_resp.status_code == 200 and "Name" in csv_resp.get_data(as_text=True)
+    ics = indexed_client.get("/api/slam/export.ics?region=Erzgebirgskreis&date=2027-03-18")
+    assert ics.data.startswith(b"BEGIN:VCALENDAR") and "attachment" in ics.headers[
+        "Content-Disposition"]
+    assert indexed_client.get("/api/slam/export.ics?region=Erzgebirgskreis").status_code == 400
+    page = indexed_client.get("/slam?region=Erzgebirgskreis&size=2&date=2027-03-18")
+    html = page.get_data(as_text=True)
+    assert "Inno Slam Erzgebirgskreis" in html and "Termin (.ics)" in html
+
+
+@pytest.mark.parametrize("query", ["", "?region=Atlantis", "?region=Erzgebirgskreis&size=99",
+                                   "?region=Erzgebirgskreis&max_travel_km=x",
+                                   "?near=Oelsnitz"])
+def test_slam_api_rejects_bad_parameters(indexed_client, query):
+    resp = indexed_client.get("/api/slam" + query)
+    assert resp.status_code in (400, 404)
+    assert set(resp.get_json()) == {"ok", "error", "status"}

@@ -9,16 +9,19 @@ from flask import current_app
 
 from matcher.errors import IndexStateError
 from matcher.search import Matcher
+from matcher.slam import SlamPlanner
 from matcher.store import Store
 
 _lock = threading.Lock()
 
 
 class MatcherHolder:
-    """Holds one Matcher per app and serialises access to it (it shares one SQLite handle)."""
+    """Holds one Matcher (and Inno Slam planner) per app and serialises access to them (they
+    share one SQLite handle)."""
 
     def __init__(self) -> None:
         self.matcher: Matcher | None = None
+        self.planner: SlamPlanner | None = None
         self.digest: str | None = None
         self.lock = threading.Lock()
 
@@ -27,6 +30,7 @@ class MatcherHolder:
         digest = store.corpus_digest()
         if self.matcher is None or digest != self.digest:
             old, self.matcher = self.matcher, Matcher(store, settings)
+            self.planner = SlamPlanner(self.matcher)
             self.digest = digest
             if old is not None:
                 old.store.close()
@@ -43,8 +47,8 @@ def holder() -> MatcherHolder:
         return h
 
 
-def run(fn_name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call a Matcher method under the holder's lock.
+def run(fn_name: str, *args: Any, slam: bool = False, **kwargs: Any) -> Any:
+    """Call a Matcher (or, with ``slam``, a SlamPlanner) method under the holder's lock.
 
     Raises:
         IndexStateError: the index is missing or stale (the message says which command fixes it).
@@ -56,4 +60,5 @@ def run(fn_name: str, *args: Any, **kwargs: Any) -> Any:
         except IndexStateError:
             h.matcher = None
             raise
-        return getattr(matcher, fn_name)(*args, **kwargs)
+        target = h.planner if slam else matcher
+        return getattr(target, fn_name)(*args, **kwargs)
