@@ -36,6 +36,7 @@ class SlamOptions:
     max_travel_km: float = 160.0
     allow_professors: bool = False
     exclude: frozenset[str] = frozenset()
+    pinned: tuple[str, ...] = ()
     booked: Counter[str] = field(default_factory=Counter)
     max_stops_per_person: int = 1
     venue: str | None = None
@@ -50,6 +51,7 @@ class Speaker:
     distance_km: float | None
     gain: float
     alternatives: list[str] = field(default_factory=list)
+    alternative_details: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def why(self) -> str:
@@ -66,7 +68,8 @@ class Speaker:
                 "serves": [s.id for s in self.serves],
                 "serves_names": [s.name for s in self.serves],
                 "distance_km": None if self.distance_km is None else round(self.distance_km, 1),
-                "why": self.why, "alternatives": self.alternatives}
+                "why": self.why, "alternatives": self.alternatives,
+                "alternative_details": self.alternative_details}
 
 
 @dataclass
@@ -207,12 +210,16 @@ class SlamPlanner:
         gain = np.maximum(rel - self.floor, 0.0)
         chosen = self._greedy(pool, gain, opts)
         speakers = [self._speaker(i, pool, rel, smes, themes, chosen) for i in chosen]
-        covered = self._theme_scores(rel[chosen] if chosen else rel[:0], themes)
+        coverage = self._coverage(rel, chosen, themes)
         reachable = self._theme_scores(rel, themes)
-        total = sum(t.weight for t in themes) or 1.0
-        coverage = sum(t.weight * c for t, c in zip(themes, covered, strict=True)) / total
         gaps = [t for t, r in zip(themes, reachable, strict=True) if r < 0.5]
         return Lineup(reg, venue, point, themes, speakers, coverage, gaps)
+
+    def _coverage(self, rel: np.ndarray, rows: list[int], themes: list[Theme]) -> float:
+        """Weighted share of the region's demand that the speakers in ``rows`` serve."""
+        covered = self._theme_scores(rel[rows] if rows else rel[:0], themes)
+        total = sum(t.weight for t in themes) or 1.0
+        return sum(t.weight * c for t, c in zip(themes, covered, strict=True)) / total
 
     def _theme_scores(self, rel: np.ndarray, themes: list[Theme]) -> list[float]:
         """Per theme: the share of its SMEs that one of the given speakers serves (relevance
@@ -233,7 +240,12 @@ class SlamPlanner:
                 opts: SlamOptions) -> list[int]:
         chosen: list[int] = []
         per_inst: Counter[str] = Counter()
-        current = 0.0
+        ids = {p.id: i for i, (p, _) in enumerate(pool)}
+        for pid in opts.pinned[:opts.size]:
+            if pid in ids and ids[pid] not in chosen:
+                chosen.append(ids[pid])
+                per_inst[pool[ids[pid]][0].institution or pid] += 1
+        current = self._objective(chosen, gain)
         while len(chosen) < min(opts.size, len(pool)):
             best, best_gain = -1, -np.inf
             for i, (p, _) in enumerate(pool):
@@ -269,9 +281,13 @@ class SlamPlanner:
         rest = [j for j in chosen if j != i]
         alts = sorted((k for k in range(len(pool)) if k not in chosen),
                       key=lambda k: (-self._objective([*rest, k], gain), pool[k][0].id))
+        details = [{"id": pool[k][0].id, "name": pool[k][0].name,
+                    "institution": pool[k][0].institution,
+                    "coverage": round(self._coverage(rel, [*rest, k], themes), 3)}
+                   for k in alts[:3]]
         return Speaker(p, [t.label for t in own], serves, dist,
                        self._objective([*rest, i], gain) - self._objective(rest, gain),
-                       [pool[k][0].id for k in alts[:3]])
+                       [d["id"] for d in details], details)
 
     def tour(self, regions: Iterable[str] | None = None,
              opts: SlamOptions | None = None) -> list[Lineup]:

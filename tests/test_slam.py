@@ -148,3 +148,22 @@ def test_circle_region_from_cli(runner, planner, data_dir):
     both = runner.invoke(cli, ["--data-dir", str(data_dir), "slam", "--near", "Freiberg",
                                "--region", "Chemnitz"], env=env)
     assert both.exit_code == 2
+
+
+def test_swapping_a_speaker_gives_the_predicted_coverage(planner):
+    before = planner.plan("Ganz Sachsen", SlamOptions(size=2))
+    out = before.speakers[0]
+    assert out.alternative_details, "a pool this size has alternatives"
+    alt = out.alternative_details[0]
+    keep = [s.profile.id for s in before.speakers[1:]]
+    after = planner.plan("Ganz Sachsen", SlamOptions(
+        size=2, exclude=frozenset({out.profile.id}), pinned=(*keep, alt["id"])))
+    assert {s.profile.id for s in after.speakers} == {*keep, alt["id"]}
+    assert out.profile.id not in {s.profile.id for s in after.speakers}
+    assert after.coverage == pytest.approx(alt["coverage"], abs=1e-3)
+
+
+def test_pinned_speaker_is_kept_even_when_weak(planner):
+    weakest = planner.plan("Ganz Sachsen", SlamOptions(size=6)).speakers[-1].profile.id
+    pinned = planner.plan("Ganz Sachsen", SlamOptions(size=1, pinned=(weakest,)))
+    assert [s.profile.id for s in pinned.speakers] == [weakest]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from matcher.errors import IndexStateError, MatcherError
 from matcher.regions import all_regions, circle_region
@@ -28,8 +28,9 @@ def _options() -> SlamOptions:
         raise MatcherError("'max_travel_km' muss zwischen 5 und 500 liegen.")
     exclude = frozenset(x.strip() for x in request.args.get("exclude", "").split(",")
                         if x.strip())
+    pinned = tuple(x.strip() for x in request.args.get("pin", "").split(",") if x.strip())
     return SlamOptions(size=size, max_per_institution=s.slam_max_per_institution,
-                       max_travel_km=travel, exclude=exclude,
+                       max_travel_km=travel, exclude=exclude, pinned=pinned[:10],
                        max_stops_per_person=s.slam_max_stops_per_person,
                        venue=(request.args.get("venue") or "").strip()[:200] or None,
                        logged_in=context.logged_in())
@@ -99,6 +100,19 @@ def export(fmt: str):
     return Response(body, mimetype=mime, headers={"Content-Disposition": disposition})
 
 
+def _add_swap_links(lineup: dict) -> None:
+    """Per alternative: a planner link that swaps it in for the speaker (the others stay)."""
+    ids = [sp["id"] for sp in lineup["speakers"]]
+    excluded = [x for x in request.args.get("exclude", "").split(",") if x.strip()]
+    base = {k: v for k, v in request.args.items() if k not in ("exclude", "pin", "prev")}
+    for sp in lineup["speakers"]:
+        for alt in sp["alternative_details"]:
+            pins = [i for i in ids if i != sp["id"]] + [alt["id"]]
+            alt["swap_url"] = url_for("slam.planner_page", **base,
+                                      exclude=",".join([*excluded, sp["id"]]),
+                                      pin=",".join(pins), prev=lineup["coverage"])
+
+
 @bp.get("/slam")
 def planner_page():
     """The planner: choose region, size, date, venue; see themes, line-up, gaps, downloads."""
@@ -108,9 +122,19 @@ def planner_page():
         try:
             lineup = services.run("plan", _region(), _options(), slam=True).as_dict()
             _date()
+            _add_swap_links(lineup)
         except IndexStateError as exc:
             notice = exc.message
         except MatcherError as exc:
             notice = exc.message
+    prev = _prev_coverage()
     return render_template("slam.html", regions=names, lineup=lineup, notice=notice,
-                           args=request.args)
+                           args=request.args, prev=prev)
+
+
+def _prev_coverage() -> float | None:
+    try:
+        value = float(request.args.get("prev", ""))
+    except ValueError:
+        return None
+    return value if 0 <= value <= 1 else None

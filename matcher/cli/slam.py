@@ -34,6 +34,8 @@ def _write(path: str, data: str | bytes) -> None:
 @click.option("--max-travel-km", type=float, default=None, help="Längste Anreise in km.")
 @click.option("--allow-professors", is_flag=True, help="Auch Professorinnen und Professoren.")
 @click.option("--exclude", default="", help="IDs, die nicht eingeladen werden (kommagetrennt).")
+@click.option("--pin", default="",
+              help="IDs, die auf jeden Fall vortragen (kommagetrennt; z. B. zum Tauschen).")
 @click.option("--csv", "csv_path", default=None, help="Line-up als CSV schreiben.")
 @click.option("--ics", "ics_path", default=None, help="Termin als .ics schreiben (mit --date).")
 @click.option("--html", "html_path", default=None, help="Druckbares Programm als HTML.")
@@ -43,7 +45,7 @@ def _write(path: str, data: str | bytes) -> None:
 def slam(obj: Context, region: str | None, near: str | None, radius_km: float, tour: bool,
          regions: str | None, size: int | None,
          venue: str | None, date_: str | None, max_travel_km: float | None,
-         allow_professors: bool, exclude: str, csv_path: str | None, ics_path: str | None,
+         allow_professors: bool, exclude: str, pin: str, csv_path: str | None, ics_path: str | None,
          html_path: str | None, internal: bool, as_json: bool) -> None:
     """Inno-Slam-Line-up aus dem Bedarf der KMU einer Region zusammenstellen.
 
@@ -72,6 +74,7 @@ def slam(obj: Context, region: str | None, near: str | None, radius_km: float, t
         size=size or s.slam_size, max_per_institution=s.slam_max_per_institution,
         max_travel_km=max_travel_km or s.slam_max_travel_km, allow_professors=allow_professors,
         exclude=frozenset(x.strip() for x in exclude.split(",") if x.strip()),
+        pinned=tuple(x.strip() for x in pin.split(",") if x.strip()),
         max_stops_per_person=s.slam_max_stops_per_person, venue=venue, logged_in=internal)
     planner = SlamPlanner(Matcher(obj.store, s, obj.gazetteer))
     if tour:
