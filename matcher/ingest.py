@@ -201,14 +201,16 @@ def ingest_files(
         target = Path(rejects_path) if rejects_path else store.data_dir / f"rejects-{stamp}.jsonl"
         write_rejects(target, report.rejected)
         report.rejects_path = str(target)
-    counts = store.upsert(c.profile for c in valid)
-    report.inserted, report.updated, report.unchanged = (
-        counts.inserted, counts.updated, counts.unchanged)
-    store.log_import({
-        "started_at": started.isoformat(timespec="seconds"),
-        "finished_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "files": json.dumps(report.files, ensure_ascii=False),
-        "inserted": report.inserted, "updated": report.updated, "unchanged": report.unchanged,
-        "rejected": len(report.rejected), "warnings": len(report.warnings), "status": "ok",
-    })
+    with store.transaction():  # profiles and their import-log entry commit together
+        counts = store.upsert(c.profile for c in valid)
+        report.inserted, report.updated, report.unchanged = (
+            counts.inserted, counts.updated, counts.unchanged)
+        store.log_import({
+            "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "files": json.dumps(report.files, ensure_ascii=False),
+            "inserted": report.inserted, "updated": report.updated,
+            "unchanged": report.unchanged, "rejected": len(report.rejected),
+            "warnings": len(report.warnings), "status": "ok",
+        })
     return report

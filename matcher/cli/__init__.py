@@ -80,6 +80,7 @@ def cli(ctx: click.Context, data_dir: str | None) -> None:
     ctx.call_on_close(obj.close)
 
 
+from matcher.cli import backup as _backup  # noqa: E402,F401
 from matcher.cli import evaluate as _evaluate  # noqa: E402,F401
 from matcher.cli import geo as _geo  # noqa: E402,F401
 from matcher.cli import indexing as _indexing  # noqa: E402,F401
@@ -87,3 +88,4 @@ from matcher.cli import match as _match  # noqa: E402,F401
 from matcher.cli import profiles as _profiles  # noqa: E402,F401
 from matcher.cli import slam as _slam  # noqa: E402,F401
 from matcher.cli import system as _system  # noqa: E402,F401
+from matcher.cli import users as _users  # noqa: E402,F401
