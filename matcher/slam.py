@@ -287,7 +287,7 @@ class SlamPlanner:
                    for k in alts[:3]]
         return Speaker(p, [t.label for t in own], serves, dist,
                        self._objective([*rest, i], gain) - self._objective(rest, gain),
-                       [d["id"] for d in details], details)
+                       [str(d["id"]) for d in details], details)
 
     def tour(self, regions: Iterable[str] | None = None,
              opts: SlamOptions | None = None) -> list[Lineup]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
@@ -104,7 +105,8 @@ def _add_swap_links(lineup: dict) -> None:
     """Per alternative: a planner link that swaps it in for the speaker (the others stay)."""
     ids = [sp["id"] for sp in lineup["speakers"]]
     excluded = [x for x in request.args.get("exclude", "").split(",") if x.strip()]
-    base = {k: v for k, v in request.args.items() if k not in ("exclude", "pin", "prev")}
+    base: dict[str, Any] = {k: v for k, v in request.args.items()
+                            if k not in ("exclude", "pin", "prev")}
     for sp in lineup["speakers"]:
         for alt in sp["alternative_details"]:
             pins = [i for i in ids if i != sp["id"]] + [alt["id"]]
