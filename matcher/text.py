@@ -97,6 +97,9 @@ GENERIC_TERMS = {
 }
 
 
+_WORD = re.compile(r"\w+(?:[-/.]\w+)*")  # no stray brackets from "Chrom(VI)-freie"
+
+
 def key_terms(text: str) -> list[str]:
     """Lower-cased lemmas of the nouns (capitalised words not at a sentence start), without
     generic words: the terms an explanation may show."""
@@ -110,7 +113,8 @@ def _key_terms(text: str) -> tuple[str, ...]:
         if tok.is_stop or tok.is_punct or not tok.text[:1].isupper() or tok.is_sent_start:
             continue
         lemma = (tok.lemma_ or tok.text).lower().strip("-–„“\"'()")
-        if len(lemma) > 3 and lemma not in GENERIC_TERMS and lemma not in _EXTRA_STOP:
+        if (len(lemma) > 3 and _WORD.fullmatch(lemma) and lemma not in GENERIC_TERMS
+                and lemma not in _EXTRA_STOP):
             out.append(lemma)
     return tuple(dict.fromkeys(out))
 

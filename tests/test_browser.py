@@ -68,10 +68,23 @@ def test_search_explanation_profile(browser, server):
     page = browser.new_page(viewport={"width": 420, "height": 900})  # phone-sized
     page.goto(server + "/")
     page.get_by_label("Wir suchen jemanden, der …").fill("Chrom(VI)-freie Hartverchromung")
-    page.get_by_label("Ort oder Umgebung").fill("Freiberg")
+    page.get_by_label("Ort oder PLZ").fill("Freiberg")
     page.get_by_role("button", name="Suchen").click()
     page.wait_for_selector("ol.results li.card")
     assert "Gesucht:" in page.locator(".interpretation").inner_text()
+    # the map shows the 13 Kreise, one marker per result and the searcher's place
+    assert page.locator("svg.saxony path.kreis").count() == 13
+    markers = page.locator("svg.saxony circle.marker")
+    assert markers.count() == page.locator("ol.results li.card").count()
+    assert page.locator("svg.saxony circle.me").count() == 1
+    # a filter changes the results without loading a new page
+    page.evaluate("window.__samePage = true")
+    page.get_by_label("Forschende").check()
+    page.wait_for_function("document.location.search.includes('kinds=researcher')")
+    page.wait_for_selector("#results:not([aria-busy])")
+    assert page.evaluate("window.__samePage === true")
+    kinds = page.locator("ol.results li.card span.kind").all_inner_texts()
+    assert kinds and set(kinds) == {"Forschende"}
     page.locator("details summary").first.click()
     assert page.locator("details[open] p").first.inner_text().strip()
     page.screenshot(path=str(ARTIFACTS / "suche.png"), full_page=True)
@@ -120,3 +133,28 @@ def test_plan_inno_slam_and_download_ics(browser, server, tmp_path):
 
     event = next(iter(Calendar.from_ical(target.read_bytes()).walk("VEVENT")))
     assert str(event["summary"]) == "Inno Slam Erzgebirgskreis"
+
+
+def test_region_overview_to_planner_swap(browser, server):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(server + "/")
+    page.get_by_role("link", name="Regionen").click()
+    assert page.locator("svg.saxony path.kreis").count() == 13
+    page.screenshot(path=str(ARTIFACTS / "regionen.png"), full_page=True)
+    page.get_by_role("link", name="Erzgebirgskreis", exact=True).first.click()
+    page.wait_for_selector("h1")
+    assert page.locator("h1").inner_text() == "Erzgebirgskreis"
+    assert page.locator("svg.saxony path.kreis.highlight").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "region.png"), full_page=True)
+    page.get_by_role("link", name="Inno Slam für Erzgebirgskreis planen").click()
+    page.wait_for_selector("#lineup-h")
+    page.get_by_label("Vortragende").fill("1")  # leaves the fixture's others as alternatives
+    page.get_by_role("button", name="Line-up planen").click()
+    page.wait_for_selector("details.alternatives summary")
+    before = page.locator("ol.results li.card h2").all_inner_texts()
+    page.locator("details.alternatives summary").first.click()
+    page.locator("a.swap").first.click()
+    page.wait_for_selector("#lineup-h")
+    after = page.locator("ol.results li.card h2").all_inner_texts()
+    assert after != before and "vor dem Tausch" in page.locator(".interpretation").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "slam-tausch.png"), full_page=True)
