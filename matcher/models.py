@@ -30,6 +30,15 @@ OFFERING_CATEGORIES = (
     "lab", "workshop", "clean_room", "test_field", "coworking", "event_space", "consulting",
     "event",
 )
+CAREER_STAGE_LABELS = {
+    "doctoral": "Promotion", "postdoc": "Postdoc", "group_leader": "Gruppenleitung",
+    "junior_professor": "Juniorprofessur", "professor": "Professur",
+}
+CATEGORY_LABELS = {
+    "lab": "Labor", "workshop": "Werkstatt", "clean_room": "Reinraum", "test_field": "Testfeld",
+    "coworking": "Coworking", "event_space": "Veranstaltungsraum", "consulting": "Beratung",
+    "event": "Veranstaltung",
+}
 GENDERS = ("w", "m", "d")
 CONTACT_FIELDS = ("email", "phone", "street")
 ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")

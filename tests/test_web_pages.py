@@ -92,3 +92,12 @@ def test_swap_link_replaces_the_speaker(client):
     speakers = re.findall(r'<h2><a href="/profile/([^"]+)"', after)
     assert out not in speakers and set(pinned) == set(speakers)
     assert "vor dem Tausch:" in after
+
+
+def test_profile_page_shows_public_fields_and_parent(client, indexed_store):
+    researcher = next(p for _, p in indexed_store.iter_profiles(("researcher",))
+                      if p.parent and p.career_stage and p.visibility == "public")
+    parent = indexed_store.get(researcher.parent)
+    html = client.get(f"/profile/{researcher.id}").get_data(as_text=True)
+    assert f'href="/profile/{parent.id}"' in html and parent.name in html
+    assert "Karrierestufe" in html and "mailto:" not in html and "Telefon" not in html
