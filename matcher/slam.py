@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.districts import find_district
 from matcher.errors import MatcherError
 from matcher.geo import distance_km
 from matcher.models import Profile
@@ -177,8 +178,12 @@ class SlamPlanner:
         pts = [(p.lat, p.lon) for p in smes if p.lat is not None and p.lon is not None]
         if pts:
             centre = (float(np.mean([a for a, _ in pts])), float(np.mean([b for _, b in pts])))
+        elif region.center is not None:
+            centre = region.center
         else:
-            seat = self.m.gazetteer.resolve(region.name.replace("Landkreis ", ""))
+            district = find_district(region.districts[0]) if region.districts else None
+            seat = (self.m.gazetteer.seat(district) if district is not None
+                    else self.m.gazetteer.resolve(region.name))
             centre = (seat.lat, seat.lon)
         spaces = [p for _, p in self.m.store.iter_profiles(("offering",))
                   if p.category == "event_space" and visible_to(p, logged_in)

@@ -167,3 +167,13 @@ def test_pinned_speaker_is_kept_even_when_weak(planner):
     weakest = planner.plan("Ganz Sachsen", SlamOptions(size=6)).speakers[-1].profile.id
     pinned = planner.plan("Ganz Sachsen", SlamOptions(size=1, pinned=(weakest,)))
     assert [s.profile.id for s in pinned.speakers] == [weakest]
+
+
+def test_every_kreis_can_be_planned_even_without_smes(planner):
+    from matcher.regions import district_regions
+
+    empty = [r for r in district_regions() if not planner.smes(r)]
+    assert empty, "the small fixture leaves some Kreise without SMEs"
+    for region in district_regions():
+        lineup = planner.plan(region, SlamOptions(size=1))
+        assert lineup.region == region and lineup.venue_point[0] > 50

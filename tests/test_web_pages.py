@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -101,3 +102,15 @@ def test_profile_page_shows_public_fields_and_parent(client, indexed_store):
     html = client.get(f"/profile/{researcher.id}").get_data(as_text=True)
     assert f'href="/profile/{parent.id}"' in html and parent.name in html
     assert "Karrierestufe" in html and "mailto:" not in html and "Telefon" not in html
+
+
+def test_planner_plans_the_whole_tour(client):
+    html = client.get("/slam?region=__tour__&size=1").get_data(as_text=True)
+    assert "Inno Slam Tour: 13 Stationen" in html
+    rows = re.findall(r'<tr><th scope="row"><a href="/slam\?region=([^&"]+)', html)
+    assert len(rows) == 13
+    speakers = re.findall(r"<td>([^<]*)</td>\s*<td class=\"num\">", html)
+    named = [name for cell in speakers for name in cell.split(", ") if name]
+    assert named, "the fixture has researchers to invite"
+    limit = client.application.config["MATCHER_SETTINGS"].slam_max_stops_per_person
+    assert max(Counter(named).values()) <= limit

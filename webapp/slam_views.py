@@ -14,6 +14,7 @@ from matcher.slam_export import lineup_csv, lineup_html, lineup_ics
 from webapp import context, services
 
 bp = Blueprint("slam", __name__)
+TOUR = "__tour__"  # planner choice: one stop in each of the 13 Kreise
 
 
 def _options() -> SlamOptions:
@@ -119,8 +120,14 @@ def _add_swap_links(lineup: dict) -> None:
 def planner_page():
     """The planner: choose region, size, date, venue; see themes, line-up, gaps, downloads."""
     names = [r.name for r in all_regions(context.settings().regions, context.gazetteer())]
-    lineup, notice = None, None
-    if request.args.get("region") or request.args.get("near"):
+    lineup, notice, tour_rows = None, None, None
+    if request.args.get("region") == TOUR:
+        try:
+            tour_rows = [lu.as_dict() for lu in
+                         services.run("tour", None, _options(), slam=True)]
+        except MatcherError as exc:
+            notice = exc.message
+    elif request.args.get("region") or request.args.get("near"):
         try:
             lineup = services.run("plan", _region(), _options(), slam=True).as_dict()
             _date()
@@ -131,7 +138,7 @@ def planner_page():
             notice = exc.message
     prev = _prev_coverage()
     return render_template("slam.html", regions=names, lineup=lineup, notice=notice,
-                           args=request.args, prev=prev)
+                           args=request.args, prev=prev, tour=tour_rows, TOUR=TOUR)
 
 
 def _prev_coverage() -> float | None:
