@@ -36,6 +36,11 @@ class ClientFinder:
         self.names = {pid: name for pid, name in names}
         self.tokens = {pid: set(_tokens(name)) for pid, name in self.names.items()}
         df = Counter(t for toks in self.tokens.values() for t in toks)
+        self.order = {pid: i for i, pid in enumerate(self.tokens)}
+        self.owners: dict[str, list[str]] = {}
+        for pid, toks in self.tokens.items():
+            for t in toks:
+                self.owners.setdefault(t, []).append(pid)
         n = max(len(self.tokens), 1)
         self.idf = {t: math.log(n / c) for t, c in df.items()}
 
@@ -48,9 +53,10 @@ class ClientFinder:
         """
         words = _tokens(text)
         best, best_score = None, 0.0
-        for pid, toks in self.tokens.items():
-            if not toks:
-                continue
+        # only names that share a word with the text can be named in it
+        candidates = {pid for w in words for pid in self.owners.get(w, ())}
+        for pid in sorted(candidates, key=self.order.__getitem__):  # ties: first in corpus
+            toks = self.tokens[pid]
             hit = _longest_run(words, toks)
             if not hit or (len(hit) < 2 and len(toks) > 1):
                 continue

@@ -47,8 +47,10 @@ class ProfileTable:
 
     def mask(self, f: Filters) -> np.ndarray:
         """Boolean mask of profiles that pass the filters."""
-        allowed = ("public", "internal") if f.logged_in else ("public",)
-        ok = np.isin(self.visibility, allowed)
+        if not hasattr(self, "_public"):  # comparisons of strings once, not per request
+            self._public = self.visibility == "public"
+            self._internal = self.visibility == "internal"
+        ok = (self._public | self._internal) if f.logged_in else self._public.copy()
         if f.kinds is not None:
             ok &= np.isin(self.kinds, list(f.kinds))
         if f.center is not None and f.radius_km is not None:

@@ -19,6 +19,26 @@ def _faiss() -> Any:
     return faiss
 
 
+class _Bitmap:
+    """An IDSelectorBitmap together with the bytes it points into (kept alive with it)."""
+
+    def __init__(self, allowed: np.ndarray) -> None:
+        faiss = _faiss()
+        mask = np.zeros(int(allowed.max()) + 1 if len(allowed) else 1, dtype=bool)
+        mask[allowed[allowed >= 0]] = True
+        self.bits = np.packbits(mask, bitorder="little")
+        self.selector = faiss.IDSelectorBitmap(len(self.bits), faiss.swig_ptr(self.bits))
+
+
+def id_selector(allowed: np.ndarray) -> Any:
+    """A FAISS id selector for non-negative ids: a bitmap over the id range, which costs well
+    under a millisecond where IDSelectorBatch hashes every id (13 ms for 100,000 ids)."""
+    holder = _Bitmap(np.ascontiguousarray(allowed, dtype=np.int64))
+    selector = holder.selector
+    selector.holder = holder  # the bitmap lives as long as the selector
+    return selector
+
+
 class FaissIndex(VectorIndex):
     """``flat`` = exact search; ``hnsw`` = approximate (M links, efSearch at query time)."""
 
@@ -72,7 +92,7 @@ class FaissIndex(VectorIndex):
             if len(allowed) == 0:
                 return (np.full((len(q), k), -np.inf, dtype=np.float32),
                         np.full((len(q), k), -1, dtype=np.int64))
-            selector = faiss.IDSelectorBatch(allowed)
+            selector = id_selector(allowed)
         if self.kind == "hnsw":
             params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, k), sel=selector)
         elif selector is not None:
