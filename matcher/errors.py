@@ -79,3 +79,27 @@ class IndexStateError(MatcherError):
     """A saved index is missing, stale or built with another model."""
 
     status = 503
+
+
+class AuthenticationError(MatcherError):
+    """Not logged in, or the user name or password is wrong."""
+
+    status = 401
+
+
+class ForbiddenError(MatcherError):
+    """Logged in, but the role or ownership does not permit the action."""
+
+    status = 403
+
+
+class ConflictError(MatcherError):
+    """The object already exists or its state does not allow the change."""
+
+    status = 409
+
+
+class TooManyAttemptsError(MatcherError):
+    """Too many failed attempts in a short time; the message says when to retry."""
+
+    status = 429

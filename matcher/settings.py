@@ -115,6 +115,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Relevance below which a researcher adds nothing for an SME (line-up objective)."),
     Setting("slam_balance_weight", float, 0.01,
             "Nudge towards mixed career stages and genders in a line-up (0 = off)."),
+    Setting("clock_offset_days", float, 0.0,
+            "Run the introductions workspace clock this many days ahead (demos and tests of "
+            "due follow-ups; keep 0 in production)."),
     Setting(
         "allow_outside",
         bool,

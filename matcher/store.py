@@ -60,8 +60,41 @@ def m002_embedding_cache(db: sqlite_utils.Database) -> None:
     )
 
 
+def m003_accounts_intros(db: sqlite_utils.Database) -> None:
+    """Users, shortlists, introductions with their status history, and the audit log."""
+    db.table("users").create({
+        "pk": int, "username": str, "display_name": str, "email": str, "role": str,
+        "password_hash": str, "password_changed_at": str, "created_at": str,
+    }, pk="pk", not_null={"username", "role", "password_hash"})
+    db.table("users").create_index(["username"], unique=True)
+    db.table("shortlists").create({
+        "pk": int, "name": str, "client_id": str, "owner": int, "created_at": str,
+    }, pk="pk", not_null={"name", "client_id", "owner"}, foreign_keys=[("owner", "users", "pk")])
+    db.table("shortlists").create_index(["client_id"])
+    db.table("shortlist_items").create({
+        "shortlist": int, "profile_id": str, "note": str, "added_by": int, "added_at": str,
+    }, pk=("shortlist", "profile_id"), foreign_keys=[("shortlist", "shortlists", "pk")])
+    db.table("introductions").create({
+        "pk": int, "client_id": str, "partner_id": str, "owner": int, "status": str,
+        "reason": str, "outcome": str, "subject": str, "body": str, "note": str,
+        "created_at": str, "updated_at": str, "status_changed_at": str, "followed_up_at": str,
+    }, pk="pk", not_null={"client_id", "partner_id", "owner", "status"},
+        foreign_keys=[("owner", "users", "pk")])
+    db.table("introductions").create_index(["client_id", "partner_id"], unique=True)
+    db.table("introductions").create_index(["partner_id"])
+    db.table("intro_events").create({
+        "pk": int, "intro": int, "at": str, "actor": str, "from_status": str, "to_status": str,
+        "note": str,
+    }, pk="pk", foreign_keys=[("intro", "introductions", "pk")])
+    db.table("intro_events").create_index(["intro"])
+    db.table("audit_log").create({
+        "pk": int, "at": str, "actor": str, "action": str, "object": str, "detail": str,
+    }, pk="pk")
+
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    m001_profiles, m002_embedding_cache,
+    m001_profiles, m002_embedding_cache, m003_accounts_intros,
 )
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from matcher.errors import MatcherError, NotFoundError
 from matcher.ingest import ingest_files
-from matcher.store import Store
+from matcher.store import MIGRATIONS, Store
 from tests.conftest import PROFILES
 
 
@@ -15,10 +15,12 @@ def loaded(store, gazetteer):
 
 
 def test_migrations_applied_once(data_dir):
+    names = [m.__name__ for m in MIGRATIONS]
+    assert names[:3] == ["m001_profiles", "m002_embedding_cache", "m003_accounts_intros"]
     with Store(data_dir) as s:
-        assert s.applied_migrations() == ["m001_profiles", "m002_embedding_cache"]
+        assert s.applied_migrations() == names
     with Store(data_dir) as s:
-        assert s.applied_migrations() == ["m001_profiles", "m002_embedding_cache"]
+        assert s.applied_migrations() == names
         assert s.db.journal_mode == "wal"
 
 

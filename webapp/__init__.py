@@ -21,12 +21,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from webapp import api, errors, slam_views, views
+    from webapp import api, auth, errors, intros_views, slam_views, views
 
     errors.register(app)
+    auth.register(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(slam_views.bp)
+    app.register_blueprint(intros_views.bp)
 
     @app.teardown_appcontext
     def close_store(_exc: BaseException | None) -> None:

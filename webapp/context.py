@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, session
 
+from matcher.accounts import Accounts, User
 from matcher.geo import Gazetteer, load_gazetteer
 from matcher.settings import Settings
 from matcher.store import Store
@@ -23,6 +24,19 @@ def gazetteer() -> Gazetteer:
     return load_gazetteer()
 
 
+def current_user() -> User | None:
+    """The logged-in user of this request, or None (anonymous, removed user, or a session from
+    before the last password change)."""
+    if "user" not in g:
+        g.user = None
+        uid = session.get("uid")
+        if uid is not None:
+            user = Accounts(store()).by_pk(int(uid))
+            if user is not None and user.password_changed_at == session.get("pwv"):
+                g.user = user
+    return g.user
+
+
 def logged_in() -> bool:
-    """Accounts arrive with the introductions workspace; until then every visitor is anonymous."""
-    return False
+    """Whether a user is logged in (internal profiles and contact fields become visible)."""
+    return current_user() is not None

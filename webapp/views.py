@@ -7,7 +7,7 @@ from flask import Blueprint, abort, render_template, request
 from matcher.errors import IndexStateError, MatcherError, NotFoundError
 from matcher.models import KIND_LABELS
 from matcher.privacy import public_record, visible_to
-from webapp import context, services
+from webapp import context, intros_views, services
 from webapp.api import MAX_QUERY_CHARS, keyword_results, match_args
 
 bp = Blueprint("views", __name__)
@@ -43,10 +43,12 @@ def profile(profile_id: str):
     if not visible_to(p, context.logged_in()):
         abort(404, description=f"Kein Profil mit der id {profile_id!r}.")
     partners, notice = None, None
+    workspace = intros_views.profile_context(p.id, p.kind)  # managers: feedback, shortlists
     try:
-        partners = services.run("match_profile", p.id, limit=10,
-                                logged_in=context.logged_in()).as_dict()["results"]
+        partners = services.run("match_profile", p.id, limit=10, logged_in=context.logged_in(),
+                                exclude_ids=workspace.get("exclude", ())).as_dict()["results"]
+        partners = intros_views.order_partners(workspace, partners)
     except IndexStateError as exc:
         notice = exc.message
     return render_template("profile.html", p=public_record(p, context.logged_in()),
-                           partners=partners, notice=notice)
+                           partners=partners, notice=notice, workspace=workspace)
