@@ -284,7 +284,7 @@ class RecordValidator:
         if has_lat and has_lon:
             try:
                 lat, lon = _as_float(raw["lat"]), _as_float(raw["lon"])
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, OverflowError):
                 errors.append(("lat", "lat/lon müssen Zahlen sein (Grad, z. B. 50.91)"))
                 return
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):

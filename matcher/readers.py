@@ -57,19 +57,53 @@ def detect_format(path: Path, text: str) -> str:
     return "json" if head == "[" else "jsonl" if head == "{" else "csv"
 
 
+def _json_problem(exc: ValueError | RecursionError) -> str:
+    """German text for why a piece of JSON could not be read."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"kein gültiges JSON ({exc.msg}, Spalte {exc.colno})"
+    if isinstance(exc, RecursionError):
+        return "kein gültiges JSON (zu tief verschachtelt)"
+    return "kein gültiges JSON (Zahl mit zu vielen Stellen)"
+
+
+def _has_lone_surrogate(obj: Any) -> bool:
+    """Whether a decoded JSON value holds a ``\\ud800``-style escape that is no character."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+SURROGATE_PROBLEM = ("Eintrag enthält ein ungültiges Unicode-Escape (einzelnes Surrogat wie "
+                     "\\ud800) — bitte die Zeichen korrekt als UTF-8 speichern")
+
+
 def read_jsonl(text: str, name: str) -> tuple[list[RawRecord], list[Problem]]:
     records, problems = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only \n ends a line: JSON strings may hold U+2028, U+0085 and the like unescaped.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(name, number, "-", f"kein gültiges JSON ({exc.msg}, "
-                                                       f"Spalte {exc.colno})"))
+        except (ValueError, RecursionError) as exc:
+            problems.append(Problem(name, number, "-", _json_problem(exc)))
             continue
         if not isinstance(obj, dict):
             problems.append(Problem(name, number, "-", "jede Zeile muss ein JSON-Objekt {…} sein"))
+            continue
+        if _has_lone_surrogate(obj):
+            problems.append(Problem(name, number, "-", SURROGATE_PROBLEM))
             continue
         records.append(RawRecord(number, obj))
     return records, problems
@@ -96,10 +130,15 @@ def read_json_array(text: str, name: str) -> tuple[list[RawRecord], list[Problem
         except json.JSONDecodeError as exc:
             problems.append(Problem(name, exc.lineno, "-", f"kein gültiges JSON ({exc.msg})"))
             break
-        if isinstance(obj, dict):
-            records.append(RawRecord(line, obj))
-        else:
+        except (ValueError, RecursionError) as exc:
+            problems.append(Problem(name, line, "-", _json_problem(exc)))
+            break
+        if not isinstance(obj, dict):
             problems.append(Problem(name, line, "-", "jeder Eintrag muss ein JSON-Objekt sein"))
+        elif _has_lone_surrogate(obj):
+            problems.append(Problem(name, line, "-", SURROGATE_PROBLEM))
+        else:
+            records.append(RawRecord(line, obj))
     return records, problems
 
 
