@@ -10,6 +10,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import time
 import uuid
@@ -37,7 +38,12 @@ INDEX_FORMAT = 1
 # the full text; measured on corpora/eval at a cost of 0.006 nDCG@10 (docs/EVALUATION.md).
 ENSEMBLE_PARTS = {"e5+use": (("e5", "core"), ("use", "full"))}
 FIELD_CODES = {"needs": 0, "offers": 1, "description": 2}
+ANALYSED_FILE = "analysed.json"  # sparse-channel text per profile-text hash, reused by updates
+# The sparse vocabulary is refitted once more than this share of rows (at least SPARSE_MIN_DRIFT)
+# changed since the last full fit; until then changed rows reuse the fitted vocabulary.
+SPARSE_REFIT_SHARE, SPARSE_MIN_DRIFT = 0.05, 20
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+EmbedderSource = Callable[[str], Embedder]  # backend name -> a (reused) embedder
 
 
 def text_hash(text: str) -> str:
@@ -140,7 +146,8 @@ def _embed_cached(store: Store, texts: list[str], model_id: str,
 
 
 def _embed_docs(store: Store, profiles: list[Profile], settings: Settings,
-                progress: Progress | None) -> tuple[np.ndarray, list[str], int, int]:
+                progress: Progress | None, embedders: EmbedderSource | None = None,
+                ) -> tuple[np.ndarray, list[str], int, int]:
     """Profile vectors and the hashes of the texts they were made from; an ensemble is cached
     per part, so switching backends is free. Returns (vectors, hashes, embedded, reused)."""
     parts = ENSEMBLE_PARTS.get(settings.embedder, ((settings.embedder, "full"),))
@@ -149,7 +156,7 @@ def _embed_docs(store: Store, profiles: list[Profile], settings: Settings,
         texts = [TEXT_VIEWS[view](p) for p in profiles]
         label = "Profile" if len(parts) == 1 else f"Profile ({name})"
         v, e, _ = _embed_cached(store, texts, model_id_for(settings, name),
-                                _Lazy(settings, name), label, progress)
+                                _Lazy(settings, name, embedders), label, progress)
         blocks.append(v)
         hashes.append([text_hash(t) for t in texts])
         embedded = max(embedded, e)
@@ -165,13 +172,15 @@ def _embed_docs(store: Store, profiles: list[Profile], settings: Settings,
 class _Lazy:
     """Creates an embedder on first use only (a fully cached build loads no model)."""
 
-    def __init__(self, settings: Settings, name: str) -> None:
-        self.settings, self.name = settings, name
+    def __init__(self, settings: Settings, name: str,
+                 source: EmbedderSource | None = None) -> None:
+        self.settings, self.name, self.source = settings, name, source
         self.instance: Embedder | None = None
 
     def __call__(self) -> Embedder:
         if self.instance is None:
-            self.instance = create_embedder(self.settings, self.name)
+            self.instance = (self.source(self.name) if self.source
+                             else create_embedder(self.settings, self.name))
         return self.instance
 
 
@@ -207,12 +216,56 @@ def _doc_index(pks: np.ndarray, hashes: list[str], vectors: np.ndarray,
     return index
 
 
+def _analysed(texts: list[str], manifest: dict[str, Any] | None) -> dict[str, str]:
+    """Analysed (lemmatised) text per hash of the profile text: taken from the previous build
+    where the text is unchanged, spaCy only for the rest."""
+    previous: dict[str, str] = {}
+    if manifest is not None:
+        try:
+            previous = json.loads((Path(manifest["path"]) / ANALYSED_FILE).read_text("utf-8"))
+        except (OSError, ValueError, KeyError):
+            previous = {}
+    by_hash = {text_hash(t): t for t in texts}
+    out = {h: previous[h] for h in by_hash if h in previous}
+    missing = [h for h in by_hash if h not in out]
+    out.update(zip(missing, analyze_many([by_hash[h] for h in missing]), strict=True))
+    return out
+
+
+def _sparse_index(pks: np.ndarray, texts: list[str], analysed: dict[str, str],
+                  manifest: dict[str, Any] | None) -> tuple[SparseIndex, dict[str, Any]]:
+    """The sparse channel: the previous fit with only changed rows recomputed while few rows
+    changed since the last full fit and none was removed (a removal refits, so no n-gram of a
+    deleted profile stays in the vocabulary); otherwise a full fit."""
+    hashes = [text_hash(t) for t in texts]
+    wanted = dict(zip(pks.tolist(), hashes, strict=True))
+    old = {int(k): v for k, v in (manifest or {}).get("sparse_hashes", {}).items()}
+    changed = [pk for pk, h in wanted.items() if old.get(pk) != h]
+    drift = int((manifest or {}).get("sparse_drift", 0)) + len(changed)
+    sparse = None
+    if (manifest is not None and old and all(pk in wanted for pk in old)
+            and drift <= max(SPARSE_MIN_DRIFT, SPARSE_REFIT_SHARE * len(pks))):
+        try:
+            prev = SparseIndex.load(Path(manifest["path"]) / "sparse.pkl")
+            sparse = prev.updated(pks, {pk: analysed[wanted[pk]] for pk in changed})
+        except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError):
+            sparse = None
+    if sparse is None:
+        sparse, drift = SparseIndex(), 0
+        sparse.fit(pks, [analysed[h] for h in hashes])
+    return sparse, {"sparse_hashes": {str(pk): h for pk, h in wanted.items()},
+                    "sparse_drift": drift}
+
+
 def _write_build(root: Path, index: VectorIndex, sparse: SparseIndex,
-                 sentences: dict[str, np.ndarray], manifest: dict[str, Any]) -> Path:
+                 sentences: dict[str, np.ndarray], manifest: dict[str, Any],
+                 analysed: dict[str, str]) -> Path:
     build = root / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     build.mkdir(parents=True)
     index.save(build / "docs.faiss")
     sparse.save(build / "sparse.pkl")
+    (build / ANALYSED_FILE).write_text(json.dumps(analysed, ensure_ascii=False),
+                                       encoding="utf-8")
     np.savez(str(build / "sentences.npz"), **sentences)  # type: ignore[arg-type]
     (build / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                          encoding="utf-8")
@@ -231,10 +284,12 @@ def _write_build(root: Path, index: VectorIndex, sparse: SparseIndex,
 
 
 def build_index(store: Store, settings: Settings, progress: Progress | None = None,
-                force: bool = False) -> IndexReport:
+                force: bool = False, embedders: EmbedderSource | None = None) -> IndexReport:
     """Bring the index up to date with the store: embed only what is new, reuse the cache.
 
-    Returns a report; with an unchanged corpus and settings nothing is embedded or written.
+    ``embedders`` supplies already loaded document embedders by backend name (a long-lived
+    process passes its pool); without it models load on first need. Returns a report; with an
+    unchanged corpus and settings nothing is embedded or written.
     """
     started = time.perf_counter()
     report = IndexReport()
@@ -250,14 +305,14 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     pks = np.array([pk for pk, _ in profiles], dtype=np.int64)
     texts = [profile_text(p) for _, p in profiles]
     vectors, hashes, report.embedded, report.reused = _embed_docs(
-        store, [p for _, p in profiles], settings, progress)
+        store, [p for _, p in profiles], settings, progress, embedders)
     sent_rows = [(pk, f, s) for pk, p in profiles for f, s in profile_sentences(p)]
     sent_vecs, report.sentences_embedded, report.sentences_reused = _embed_cached(
         store, [s for _, _, s in sent_rows], sent_model,
-        _Lazy(settings, settings.sentence_embedder), "Sätze", progress)
+        _Lazy(settings, settings.sentence_embedder, embedders), "Sätze", progress)
     index = _doc_index(pks, hashes, vectors, manifest, doc_model, settings, report)
-    sparse = SparseIndex()
-    sparse.fit(pks, analyze_many(texts))
+    analysed = _analysed(texts, None if force else manifest)
+    sparse, sparse_state = _sparse_index(pks, texts, analysed, None if force else manifest)
     # Keep the vectors of every text view of the current profiles (switching backends stays
     # free); drop those of texts that no longer exist (deleted or changed profiles).
     report.pruned = store.prune_vectors([
@@ -269,13 +324,15 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
         "corpus_digest": digest, "index_kind": getattr(index, "kind", "flat"),
         "sparse": sparse.kind, "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "doc_hashes": {str(pk): h for pk, h in zip(pks.tolist(), hashes, strict=True)},
+        **sparse_state,
     }
     sentences = {
         "vectors": sent_vecs, "owner": np.array([pk for pk, _, _ in sent_rows], dtype=np.int64),
         "field": np.array([FIELD_CODES[f] for _, f, _ in sent_rows], dtype=np.int8),
         "text": np.array([s for _, _, s in sent_rows], dtype=object),
     }
-    build = _write_build(index_root(store.data_dir), index, sparse, sentences, new_manifest)
+    build = _write_build(index_root(store.data_dir), index, sparse, sentences, new_manifest,
+                         analysed)
     new_manifest["path"] = str(build)
     report.profiles, report.manifest = len(pks), new_manifest
     report.seconds = time.perf_counter() - started

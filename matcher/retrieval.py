@@ -80,6 +80,10 @@ class QueryEncoder:
             self._cache.popitem(last=False)
         return vec
 
+    def clear(self) -> None:
+        """Forget every cached query (after a deletion: the cache holds profile texts)."""
+        self._cache.clear()
+
 
 class DenseRetriever:
     """Cosine similarity of the query vector to profile vectors (FAISS, filtered by id)."""

@@ -106,14 +106,17 @@ class Matcher:
     """Loads the index and models once; answers match requests (thread-safe for reads)."""
 
     def __init__(self, store: Store, settings: Settings, gazetteer: Gazetteer | None = None,
-                 index: LoadedIndex | None = None) -> None:
+                 index: LoadedIndex | None = None,
+                 encoders: tuple[QueryEncoder, QueryEncoder] | None = None) -> None:
+        """``encoders`` (profile, sentence) lets a long-lived process reuse loaded models
+        across index swaps."""
         self.store, self.settings = store, settings
         self.gazetteer = gazetteer or load_gazetteer()
         self.table = ProfileTable(store.table_rows())
         self.index = index or load_index(store, settings)
-        self.encode_doc = QueryEncoder(create_embedder(settings, for_queries=True))
-        self.encode_sent = QueryEncoder(create_embedder(settings, settings.sentence_embedder,
-                                                        for_queries=True))
+        self.encode_doc, self.encode_sent = encoders or (
+            QueryEncoder(create_embedder(settings, for_queries=True)),
+            QueryEncoder(create_embedder(settings, settings.sentence_embedder, for_queries=True)))
         self.dense = DenseRetriever(self.encode_doc, self.index, self.table)
         self.sparse = SparseRetriever(self.index, self.table)
         self.hybrid = HybridRetriever([(self.dense, 1.0),

@@ -92,9 +92,17 @@ def m003_accounts_intros(db: sqlite_utils.Database) -> None:
     }, pk="pk")
 
 
+def m004_api_tokens(db: sqlite_utils.Database) -> None:
+    """API tokens of machine clients: SHA-256 of the secret, scopes, expiry, last use."""
+    db.table("api_tokens").create({
+        "pk": int, "name": str, "token_hash": str, "prefix": str, "scopes": str,
+        "created_at": str, "expires_at": str, "last_used_at": str, "revoked_at": str,
+    }, pk="pk", not_null={"name", "token_hash", "scopes"})
+    db.table("api_tokens").create_index(["token_hash"], unique=True)
+
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    m001_profiles, m002_embedding_cache, m003_accounts_intros,
+    m001_profiles, m002_embedding_cache, m003_accounts_intros, m004_api_tokens,
 )
 
 

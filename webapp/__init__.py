@@ -29,6 +29,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(slam_views.bp)
     app.register_blueprint(intros_views.bp)
+    from webapp import profiles_api
+
+    app.register_blueprint(profiles_api.bp)
 
     @app.teardown_appcontext
     def close_store(_exc: BaseException | None) -> None:

@@ -214,6 +214,10 @@ def spec() -> dict[str, Any]:
                 "text/csv": {"schema": STR}, "text/calendar": {"schema": STR},
                 "text/html": {"schema": STR}}}, 400, 404, 503),
     }
+    from webapp.profiles_api import OPENAPI_SECURITY, openapi_paths
+
+    for path, ops in openapi_paths().items():
+        paths[path] = {**paths.get(path, {}), **ops}
     return {
         "openapi": "3.0.3",
         "info": {"title": "matcher API", "version": "1",
@@ -221,7 +225,7 @@ def spec() -> dict[str, Any]:
                                 "Innovationsakteure. Fehler haben immer die Form "
                                 '{"ok": false, "error": "…", "status": 400}.'},
         "paths": paths,
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": OPENAPI_SECURITY},
     }
 
 

@@ -1,64 +1,53 @@
-"""Process-wide matcher: models and index load once; rebuilt when the corpus changed."""
+"""Process-wide matcher: models and index load once; profile writes update it incrementally.
+
+The app holds one :class:`matcher.live.LiveMatcher`: reads are answered from a consistent
+snapshot (and a result cache) while a write re-indexes; changes by other processes are noticed
+and caught up with in the background.
+"""
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import current_app
 
-from matcher.errors import IndexStateError
-from matcher.search import Matcher
-from matcher.slam import SlamPlanner
+from matcher.live import LiveMatcher
 from matcher.store import Store
 
 _lock = threading.Lock()
+T = TypeVar("T")
 
 
-class MatcherHolder:
-    """Holds one Matcher (and Inno Slam planner) per app and serialises access to them (they
-    share one SQLite handle)."""
-
-    def __init__(self) -> None:
-        self.matcher: Matcher | None = None
-        self.planner: SlamPlanner | None = None
-        self.digest: str | None = None
-        self.lock = threading.Lock()
-
-    def get(self, settings: Any) -> Matcher:
-        store = Store(settings.data_dir)
-        digest = store.corpus_digest()
-        if self.matcher is None or digest != self.digest:
-            old, self.matcher = self.matcher, Matcher(store, settings)
-            self.planner = SlamPlanner(self.matcher)
-            self.digest = digest
-            if old is not None:
-                old.store.close()
-        else:
-            store.close()
-        return self.matcher
-
-
-def holder() -> MatcherHolder:
+def holder() -> LiveMatcher:
+    """The app's live matcher (created on first use)."""
     with _lock:
-        h = current_app.extensions.get("matcher")
-        if h is None:
-            h = current_app.extensions["matcher"] = MatcherHolder()
-        return h
+        live = current_app.extensions.get("matcher")
+        if live is None:
+            from webapp import context
+
+            live = LiveMatcher(current_app.config["MATCHER_SETTINGS"], context.gazetteer())
+            current_app.extensions["matcher"] = live
+        return live
 
 
 def run(fn_name: str, *args: Any, slam: bool = False, **kwargs: Any) -> Any:
-    """Call a Matcher (or, with ``slam``, a SlamPlanner) method under the holder's lock.
+    """Call a Matcher (or, with ``slam``, a SlamPlanner) method; equal calls between two
+    changes of the data are answered from a cache.
 
     Raises:
         IndexStateError: the index is missing or stale (the message says which command fixes it).
     """
-    h = holder()
-    with h.lock:
-        try:
-            matcher = h.get(current_app.config["MATCHER_SETTINGS"])
-        except IndexStateError:
-            h.matcher = None
-            raise
-        target = h.planner if slam else matcher
-        return getattr(target, fn_name)(*args, **kwargs)
+    return holder().call(fn_name, *args, slam=slam, **kwargs)
+
+
+def call(fn: Any, *args: Any, slam: bool = False, **kwargs: Any) -> Any:
+    """Call ``fn(matcher_or_planner, *args, **kwargs)`` on the current snapshot (for library
+    functions that take the loaded Matcher or SlamPlanner as their first argument)."""
+    return holder().call(fn, *args, slam=slam, cached=False, **kwargs)
+
+
+def write(change: Callable[[Store], T], *, erase: bool = False) -> T:
+    """Run a store change, then return once searches see it (see LiveMatcher.write)."""
+    return holder().write(change, erase=erase)

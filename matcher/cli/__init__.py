@@ -88,4 +88,5 @@ from matcher.cli import match as _match  # noqa: E402,F401
 from matcher.cli import profiles as _profiles  # noqa: E402,F401
 from matcher.cli import slam as _slam  # noqa: E402,F401
 from matcher.cli import system as _system  # noqa: E402,F401
+from matcher.cli import tokens as _tokens  # noqa: E402,F401
 from matcher.cli import users as _users  # noqa: E402,F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,30 @@ class SparseIndex:
                                            sublinear_tf=True, min_df=1, dtype=np.float32)
         self._matrix = self._vectorizer.fit_transform(texts).tocsr()
         self.ids = np.asarray(ids, dtype=np.int64)
+
+    def updated(self, ids: np.ndarray, texts: Mapping[int, str]) -> SparseIndex:
+        """A copy over ``ids`` that keeps this fit's vocabulary and weights: rows of the ids in
+        ``texts`` (id -> analysed text) are computed anew, the others are copied.
+
+        Raises:
+            ValueError: an id is neither indexed here nor in ``texts``, or nothing is fitted.
+        """
+        from scipy import sparse as sp
+
+        if self._vectorizer is None:
+            raise ValueError("SparseIndex.updated needs a fitted index")
+        new = [int(i) for i in texts]
+        base = self._matrix
+        if new:
+            fresh = self._vectorizer.transform([texts[i] for i in new])
+            base = sp.vstack([self._matrix, fresh]).tocsr()
+        where = {int(i): r for r, i in enumerate(self.ids)}
+        where.update({i: len(self.ids) + r for r, i in enumerate(new)})
+        rows = np.array([where[int(i)] for i in ids], dtype=np.int64)
+        out = SparseIndex(self.ngram_range)
+        out._vectorizer, out._matrix = self._vectorizer, base[rows]
+        out.ids = np.asarray(ids, dtype=np.int64)
+        return out
 
     def scores(self, text: str) -> np.ndarray:
         """Cosine similarity of one analysed query text to every row (aligned with ``ids``)."""

@@ -1,0 +1,353 @@
+"""A long-lived matcher that follows the store: reads never wait for an index update.
+
+Every reader works on a *snapshot*: a Matcher (and Inno Slam planner) over one index build and a
+SQLite connection pinned to the matching state of the store (an open read transaction), so
+profiles, filters and vectors always agree. A write commits to the store, brings the index up to
+date with embedders loaded once per process (only changed texts are embedded), opens a new
+snapshot and swaps it in under a short lock. Writes that arrive while an update runs are folded
+into the next update. Changes made by other processes (``matcher ingest``) are noticed through
+SQLite's ``data_version`` and trigger an update in the background.
+
+After a deletion the caches that may hold the deleted texts are emptied and the database's
+write-ahead log is checkpointed and truncated, so no copy of the deleted rows remains on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from matcher import text as _text
+from matcher.embed import Embedder, create_embedder
+from matcher.errors import IndexStateError, NotFoundError
+from matcher.geo import Gazetteer, load_gazetteer
+from matcher.indexer import IndexReport, build_index, load_index
+from matcher.retrieval import QueryEncoder
+from matcher.search import Matcher
+from matcher.settings import Settings
+from matcher.slam import SlamPlanner
+from matcher.store import Store
+
+T = TypeVar("T")
+# Profile fields that no match, explanation or line-up shows or ranks by.
+UNRANKED_FIELDS = frozenset({"employees", "founded", "website", "email", "phone", "street",
+                             "postcode"})
+_REBUILD_ATTEMPTS = 3
+
+
+class EmbedderPool:
+    """Document embedders by backend name, loaded on first use and kept for the process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._items: dict[str, Embedder] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, name: str) -> Embedder:
+        with self._lock:
+            if name not in self._items:
+                self._items[name] = create_embedder(self.settings, name)
+            return self._items[name]
+
+
+@dataclass
+class Snapshot:
+    """One consistent view: store state, index build, Matcher and planner."""
+
+    matcher: Matcher
+    planner: SlamPlanner
+    digest: str
+    generation: int
+    answers: str = ""  # digest of everything cached answers can show or depend on
+
+    def close(self) -> None:
+        self.matcher.store.close()
+
+
+class LiveMatcher:
+    """Process-wide matcher for a server: cached reads, incremental writes, atomic swaps."""
+
+    def __init__(self, settings: Settings, gazetteer: Gazetteer | None = None,
+                 cache_size: int = 4096) -> None:
+        self.settings = settings
+        self.gazetteer = gazetteer or load_gazetteer()
+        self.pool = EmbedderPool(settings)
+        self.cache_size = cache_size
+        self._snapshot: Snapshot | None = None
+        self._generation = 0
+        self._encoders: tuple[QueryEncoder, QueryEncoder] | None = None
+        self._cache: OrderedDict[Any, Any] = OrderedDict()
+        self._state = threading.RLock()  # snapshot pointer and result cache (held briefly)
+        self._compute = threading.RLock()  # Matcher, planner, encoders and snapshot connection
+        self._write_lock = threading.Lock()
+        self._settle = threading.Condition()
+        self._written = self._settled = 0
+        self._updating = False
+        self._erase_pending = False
+        self._writer: Store | None = None  # profile writes (under the write lock)
+        self._indexer: Store | None = None  # index updates (only the updating thread)
+        self._watch: Store | None = None  # notices commits of other connections
+        self._seen_version: int | None = None
+        self._background: threading.Thread | None = None
+        self._behind = False  # the store has changes the snapshot does not show yet
+
+    # -- reads --------------------------------------------------------------
+    def call(self, fn: str | Callable[..., T], *args: Any, slam: bool = False,
+             cached: bool = True, **kwargs: Any) -> Any:
+        """Call a Matcher method by name (a SlamPlanner method with ``slam``), or
+        ``fn(matcher_or_planner, *args, **kwargs)``; with ``cached``, equal calls on the same
+        snapshot are answered from a cache.
+
+        Raises:
+            IndexStateError: there is no usable index yet (the message names the command).
+        """
+        name = fn if isinstance(fn, str) else f"{fn.__module__}.{fn.__qualname__}"
+        key: Any = (name, slam, args, tuple(sorted(kwargs.items()))) if cached else None
+        try:
+            hash(key)
+        except TypeError:  # unhashable arguments: not cached
+            key = None
+        with self._state:  # cache hits never wait for a computation
+            self._notice_outside_changes()
+            hit = self._cache.get(key) if key is not None else None
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        with self._compute:
+            with self._state:
+                snap = self._snapshot
+                hit = self._cache.get(key) if key is not None else None
+            if hit is not None:  # computed by the thread this one waited for
+                return hit
+            snap = snap or self._first_snapshot()
+            target = snap.planner if slam else snap.matcher
+            try:
+                result = (getattr(target, fn)(*args, **kwargs) if isinstance(fn, str)
+                          else fn(target, *args, **kwargs))
+            except NotFoundError as exc:
+                if self._behind:  # e.g. a profile imported a moment ago by another process
+                    raise IndexStateError("Der Suchindex wird gerade aktualisiert — bitte in "
+                                          "einem Moment erneut versuchen.") from exc
+                raise
+        with self._state:
+            if key is not None and snap is self._snapshot:
+                self._cache[key] = result
+                if len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return result
+
+    @property
+    def generation(self) -> int:
+        """Number of snapshots swapped in so far (0 = none loaded yet)."""
+        return self._generation
+
+    def _first_snapshot(self) -> Snapshot:
+        snap = self._open_snapshot()
+        self._swap(snap)
+        return snap
+
+    def _query_encoders(self) -> tuple[QueryEncoder, QueryEncoder]:
+        if self._encoders is None:
+            s = self.settings
+            self._encoders = (
+                QueryEncoder(create_embedder(s, for_queries=True)),
+                QueryEncoder(create_embedder(s, s.sentence_embedder, for_queries=True)))
+        return self._encoders
+
+    def _open_snapshot(self) -> Snapshot:
+        """A Matcher over the current build and a store connection pinned to the same state.
+
+        Raises:
+            IndexStateError: the current build does not match the store.
+        """
+        store = Store(self.settings.data_dir)
+        try:
+            store.db.execute("BEGIN")
+            digest = store.corpus_digest()  # the first read fixes the snapshot
+            index = load_index(store, self.settings)
+            matcher = Matcher(store, self.settings, self.gazetteer, index,
+                              encoders=self._query_encoders())
+        except BaseException:
+            store.close()
+            raise
+        return Snapshot(matcher, SlamPlanner(matcher), digest, 0, _answers_digest(store))
+
+    def _swap(self, snap: Snapshot) -> None:
+        with self._compute, self._state:
+            old, self._snapshot = self._snapshot, snap
+            self._behind = False
+            self._generation += 1
+            snap.generation = self._generation
+            if old is None or old.answers != snap.answers:
+                self._cache.clear()
+        if old is not None:
+            old.close()
+
+    # -- writes -------------------------------------------------------------
+    def write(self, change: Callable[[Store], T], *, erase: bool = False) -> T:
+        """Run ``change`` on the writer's store connection (it commits), then return once a
+        snapshot that contains the change serves reads. ``erase`` also empties caches and
+        truncates the write-ahead log (for deletions).
+
+        Raises:
+            whatever ``change`` raises (nothing is written then);
+            IndexStateError: the change is stored but the index could not be updated.
+        """
+        with self._write_lock:
+            result = change(self._writer_store())
+            self._written += 1
+            self._erase_pending |= erase
+            mine = self._written
+        self._wait_until_settled(mine)
+        return result
+
+    def refresh(self) -> IndexReport | None:
+        """Bring index and snapshot up to date with the store now (``None`` if nothing to do
+        because another thread just did it)."""
+        with self._write_lock:
+            self._written += 1
+            mine = self._written
+        return self._wait_until_settled(mine)
+
+    def _writer_store(self) -> Store:
+        if self._writer is None:
+            self._writer = _secure_store(self.settings.data_dir)
+        return self._writer
+
+    def _indexer_store(self) -> Store:
+        if self._indexer is None:
+            self._indexer = _secure_store(self.settings.data_dir)
+        return self._indexer
+
+    def _wait_until_settled(self, seq: int) -> IndexReport | None:
+        """Group commit: one thread updates the index for every write so far, others wait."""
+        report = None
+        with self._settle:
+            while self._settled < seq:
+                if self._updating:
+                    self._settle.wait()
+                    continue
+                self._updating = True
+                with self._write_lock:
+                    target, erase = self._written, self._erase_pending
+                    self._erase_pending = False
+                self._settle.release()
+                try:
+                    report = self._update(erase)
+                except BaseException:
+                    with self._write_lock:
+                        self._erase_pending |= erase
+                    raise
+                finally:
+                    self._settle.acquire()
+                    self._updating = False
+                    self._settle.notify_all()
+                self._settled = max(self._settled, target)
+        return report
+
+    def _update(self, erase: bool) -> IndexReport:
+        writer = self._indexer_store()
+        report = build_index(writer, self.settings, embedders=self.pool)
+        for attempt in range(_REBUILD_ATTEMPTS):
+            try:
+                snap = self._open_snapshot()
+                break
+            except IndexStateError:  # a commit slipped in after the build read the store
+                if attempt == _REBUILD_ATTEMPTS - 1:
+                    raise
+                report = build_index(writer, self.settings, embedders=self.pool)
+        if erase:
+            with self._compute:
+                self._forget_texts()
+        self._swap(snap)
+        if erase:
+            self._truncate_log()
+        return report
+
+    def _forget_texts(self) -> None:
+        """Empty every in-process cache that is keyed by or holds profile texts."""
+        _text.analyze.cache_clear()
+        _text._key_terms.cache_clear()  # the explanation terms cache
+        for enc in self._encoders or ():
+            enc.clear()
+
+    def _truncate_log(self) -> None:
+        """Copy the write-ahead log into the database and truncate it to zero bytes; the
+        snapshot's read transaction is paused meanwhile (reads wait a moment)."""
+        with self._compute:
+            snap = self._snapshot
+            if snap is not None:
+                snap.matcher.store.db.conn.rollback()
+            writer = self._indexer_store()
+            writer.db.execute("PRAGMA busy_timeout = 5000")
+            try:
+                writer.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            finally:
+                writer.db.execute("PRAGMA busy_timeout = 30000")
+                if snap is not None:
+                    snap.matcher.store.db.execute("BEGIN")
+                    if snap.matcher.store.corpus_digest() != snap.digest:
+                        self._seen_version = None  # someone else wrote: catch up
+
+    # -- changes by other processes ----------------------------------------
+    def _notice_outside_changes(self) -> None:
+        if self._snapshot is None:
+            return
+        if self._watch is None:
+            self._watch = Store(self.settings.data_dir)
+        version = int(self._watch.db.execute("PRAGMA data_version").fetchone()[0])
+        busy = self._background is not None and self._background.is_alive()
+        if version == self._seen_version or busy or self._updating:
+            return
+        self._seen_version = version
+        if self._watch.corpus_digest() == self._snapshot.digest:
+            return
+        self._behind = True
+        self._background = threading.Thread(target=self._catch_up, name="matcher-catch-up",
+                                            daemon=True)
+        self._background.start()
+
+    def _catch_up(self) -> None:
+        try:
+            self.refresh()
+        except Exception:  # the old snapshot keeps serving; retried at the next change
+            self._seen_version = None
+
+    def wait_idle(self, timeout: float | None = None) -> None:
+        """Wait for a background catch-up to finish (tests, shutdown)."""
+        if self._background is not None:
+            self._background.join(timeout)
+
+    def close(self) -> None:
+        """Close every connection (the object is unusable afterwards)."""
+        self.wait_idle(30)
+        with self._compute, self._state:
+            if self._snapshot is not None:
+                self._snapshot.close()
+                self._snapshot = None
+            for store in (self._writer, self._indexer, self._watch):
+                if store is not None:
+                    store.close()
+            self._writer = self._indexer = self._watch = None
+
+
+def _answers_digest(store: Store) -> str:
+    """A digest over every profile without the fields no cached answer shows or ranks by: a
+    change of only those (e.g. the number of employees) keeps the result cache."""
+    h = hashlib.sha256()
+    for _, p in store.iter_profiles():
+        record = {k: v for k, v in p.to_record().items() if k not in UNRANKED_FIELDS}
+        h.update(json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return h.hexdigest()
+
+
+def _secure_store(data_dir: Any) -> Store:
+    """A store connection that overwrites deleted content with zeros."""
+    store = Store(data_dir)
+    store.db.execute("PRAGMA secure_delete = ON")
+    return store

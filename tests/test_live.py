@@ -1,0 +1,186 @@
+"""Profile writes through the live matcher: validation, incremental index, atomic swaps."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from matcher.embed.hashing import HashingEmbedder
+from matcher.errors import ConflictError, MatcherError, NotFoundError
+from matcher.live import LiveMatcher
+from matcher.profiles import RecordError, create_profile, delete_profile, update_profile
+
+NEW = {"id": "t-co-neu", "kind": "company", "name": "Zwönitzer Federnwerk GmbH",
+       "city": "Zwönitz", "description": "Technische Federn und Biegeteile aus Draht.",
+       "needs": "Wir suchen Hilfe bei der Wasserstoffversprödung hochfester Federstähle.",
+       "offers": "Federn, Drahtbiegeteile, Stanzteile."}
+
+
+@pytest.fixture
+def live(indexed_store, settings, gazetteer):
+    lm = LiveMatcher(settings, gazetteer)
+    yield lm
+    lm.close()
+
+
+def _ids(result) -> list[str]:
+    return [m.profile.id for m in result.matches]
+
+
+def test_create_is_searchable_when_the_write_returns(live, gazetteer):
+    before = live.generation
+    live.call("match_text", "Federnwerk Draht Biegeteile", limit=20)
+    p = live.write(lambda s: create_profile(s, gazetteer, NEW))
+    assert p.district == "Erzgebirgskreis"
+    assert live.generation == before + 2  # first load, then the swap after the write
+    assert "t-co-neu" in _ids(live.call("match_text", "Federnwerk Draht Biegeteile", limit=20))
+
+
+def test_update_reembeds_only_the_changed_profile(live, gazetteer, indexed_store):
+    live.call("match_text", "Galvanik")
+    live.write(lambda s: update_profile(s, gazetteer, "t-co-02", {"city": "Freiberg"}))
+    report = live.refresh()
+    assert report is not None and report.up_to_date
+    p = indexed_store.get("t-co-02")
+    assert (p.city, p.district) == ("Freiberg", "Landkreis Mittelsachsen")
+    assert p.name == "Erzgebirgische Drechslerei Körner e.K."  # merged, not replaced
+
+
+def test_incremental_build_embeds_one_profile(indexed_store, settings, gazetteer):
+    from matcher.indexer import build_index
+
+    update_profile(indexed_store, gazetteer, "t-co-03", {"needs": "Kalibrierung von Drucksensoren"})
+    report = build_index(indexed_store, settings)
+    assert (report.embedded, report.incremental, report.added, report.removed) == (1, True, 1, 1)
+
+
+def test_delete_removes_from_results_and_children_rule(live, gazetteer):
+    assert "t-co-07" in _ids(live.call("match_text", "Galvanik", limit=20))
+    with pytest.raises(MatcherError, match="zugeordnete Profile"):
+        live.write(lambda s: delete_profile(s, "t-ch-01"))
+    removed = live.write(lambda s: delete_profile(s, "t-co-07"), erase=True)
+    assert removed == ["t-co-07"]
+    assert "t-co-07" not in _ids(live.call("match_text", "Galvanik", limit=20))
+    with pytest.raises(NotFoundError):
+        live.write(lambda s: delete_profile(s, "t-co-07"))
+
+
+@pytest.mark.parametrize("body, field", [
+    ({**NEW, "kind": "raumschiff"}, "kind"),
+    ({**NEW, "city": "Atlantis"}, "city"),
+    ({**NEW, "email": "keine-adresse"}, "email"),
+    ({**NEW, "descripton": "Tippfehler"}, "descripton"),
+    ({**NEW, "parent": "t-co-99"}, "parent"),
+    ({k: v for k, v in NEW.items() if k != "name"}, "name"),
+])
+def test_invalid_records_name_the_field_and_write_nothing(loaded_store, gazetteer, body, field):
+    with pytest.raises(RecordError) as err:
+        create_profile(loaded_store, gazetteer, body)
+    assert f"{field}:" in err.value.message
+    assert loaded_store.pk_of("t-co-neu") is None
+
+
+def test_conflicts(loaded_store, gazetteer):
+    with pytest.raises(ConflictError, match="gibt es schon"):
+        create_profile(loaded_store, gazetteer, {**NEW, "id": "t-co-01"})
+    with pytest.raises(RecordError, match="lässt sich nicht ändern"):
+        update_profile(loaded_store, gazetteer, "t-co-01", {"id": "t-co-02"})
+    with pytest.raises(ConflictError, match="nennt dieses Profil als parent"):
+        update_profile(loaded_store, gazetteer, "t-ch-01",
+                       {"kind": "company", "institution": None})
+    with pytest.raises(MatcherError, match="JSON-Objekt"):
+        create_profile(loaded_store, gazetteer, ["keine", "Liste"])
+
+
+def test_put_replaces_and_patch_null_removes(loaded_store, gazetteer):
+    update_profile(loaded_store, gazetteer, "t-co-01", {"phone": None})
+    assert loaded_store.get("t-co-01").phone is None
+    p = update_profile(loaded_store, gazetteer, "t-co-01", {**NEW, "id": "t-co-01"},
+                       replace=True)
+    assert p.name == NEW["name"] and p.email is None and p.keywords == []
+
+
+class SlowEmbedder(HashingEmbedder):
+    """The test embedder, slowed down like a real model (to watch reads during a write)."""
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        time.sleep(1.0)
+        return super().encode_documents(texts)
+
+
+def test_reads_are_answered_while_a_write_embeds(live, gazetteer):
+    live.call("match_text", "Galvanik")
+    live.pool._items.update(hashing=SlowEmbedder())
+    writer = threading.Thread(target=live.write,
+                              args=(lambda s: create_profile(s, gazetteer, NEW),))
+    writer.start()
+    time.sleep(0.2)
+    started = time.perf_counter()
+    result = live.call("match_text", "Wasserstoff Elektrolyse", limit=5)
+    waited = time.perf_counter() - started
+    assert writer.is_alive(), "the write should still be embedding"
+    assert waited < 0.5 and result.matches
+    writer.join()
+    assert "t-co-neu" in _ids(live.call("match_text", "Federnwerk Draht Biegeteile", limit=20))
+
+
+def test_concurrent_writes_are_folded_into_few_updates(live, gazetteer):
+    live.call("match_text", "Galvanik")
+    before = live.generation
+    ids = [f"t-co-n{i}" for i in range(6)]
+    threads = [threading.Thread(target=live.write, args=(
+        lambda s, i=i: create_profile(s, gazetteer, {**NEW, "id": i}),)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert live.generation - before <= len(ids)
+    found = _ids(live.call("match_text", "Federnwerk Draht Biegeteile", limit=50))
+    assert set(ids) <= set(found)
+
+
+def test_change_by_another_process_is_caught_up(live, gazetteer, settings):
+    from matcher.store import Store
+
+    live.call("match_text", "Galvanik")
+    with Store(settings.data_dir) as other:
+        create_profile(other, gazetteer, NEW)
+    live.call("match_text", "Galvanik")  # notices the commit, starts catching up
+    live.wait_idle(30)
+    assert "t-co-neu" in _ids(live.call("match_text", "Federnwerk Draht Biegeteile", limit=20))
+
+
+def test_sparse_channel_is_updated_row_by_row_until_a_refit(indexed_store, settings, gazetteer):
+    from pathlib import Path
+
+    from matcher.index.sparse import SparseIndex
+    from matcher.indexer import build_index, read_manifest
+    from matcher.profiles import delete_profile as delete
+
+    def sparse() -> SparseIndex:
+        return SparseIndex.load(Path(read_manifest(indexed_store.data_dir)["path"]) / "sparse.pkl")
+
+    vocab = sparse()._vectorizer.vocabulary_
+    update_profile(indexed_store, gazetteer, "t-co-03", {"needs": "Kalibrierung mit Laser"})
+    build_index(indexed_store, settings)
+    after = sparse()
+    assert after._vectorizer.vocabulary_ == vocab
+    assert read_manifest(indexed_store.data_dir)["sparse_drift"] == 1
+    row = list(after.ids).index(indexed_store.pk_of("t-co-03"))
+    assert after.scores("kalibrierung laser")[row] > 0
+    delete(indexed_store, "t-co-02")
+    build_index(indexed_store, settings)
+    assert read_manifest(indexed_store.data_dir)["sparse_drift"] == 0  # removal: full refit
+
+
+def test_result_cache_survives_only_changes_no_answer_shows(live, gazetteer):
+    first = live.call("match_text", "Galvanik", limit=5)
+    live.write(lambda s: update_profile(s, gazetteer, "t-co-07", {"employees": 99}))
+    assert live.call("match_text", "Galvanik", limit=5) is first  # still cached
+    live.write(lambda s: update_profile(s, gazetteer, "t-co-07", {"name": "Galvanik Neu GmbH"}))
+    again = live.call("match_text", "Galvanik", limit=5)
+    assert again is not first
+    assert "Galvanik Neu GmbH" in [m.profile.name for m in again.matches]
