@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CORPUS ?= corpora/saxony
 
-.PHONY: run test install install-test lint data clean
+.PHONY: run test install install-test lint data clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,13 @@ $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[st,test]'
+	$(BIN)/pip install --quiet -e '.[st,test,ray]'
+	touch $@
+
+# txtai for the peer comparison; it changes none of torch, numpy, faiss-cpu,
+# sentence-transformers, transformers or spacy (checked with pip install --dry-run).
+$(VENV)/.installed-bench: $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[st,test,ray,bench]'
 	touch $@
 
 # Debian's chromium for the browser tests (Playwright drives it; it downloads no browser).
@@ -57,3 +63,12 @@ test: lint
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+## Scale benchmarks and the txtai comparison into docs/BENCHMARKS.md (long: see docs/SCALING.md).
+BENCH_WORK ?= /tmp/matcher-bench
+BENCH_SIZES ?= 1000,10000,100000
+bench: $(VENV)/.installed-bench
+	$(BIN)/python scripts/bench.py run --work $(BENCH_WORK) --sizes $(BENCH_SIZES)
+	$(BIN)/python scripts/bench.py run --work $(BENCH_WORK) --sizes 1000 --stages embed
+	$(BIN)/python scripts/bench_txtai.py --work $(BENCH_WORK)
+	$(BIN)/python scripts/bench.py write --work $(BENCH_WORK)
