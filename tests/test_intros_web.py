@@ -299,3 +299,19 @@ def test_templates_have_no_inline_scripts_or_handlers():
         for tag in re.findall(r"<script\b[^>]*>", text):
             assert "src=" in tag, f"{path.name}: inline <script>"
         assert not re.search(r"\son[a-z]+\s*=", text), f"{path.name}: inline event handler"
+
+
+def test_profile_matches_api_applies_the_feedback_for_managers(app):
+    anna = client_as(app, "anna")
+    before = [r["id"] for r in anna.get("/api/profiles/t-co-01/matches").get_json()["results"]]
+    a = api(anna, "POST", "/api/intros", {"client_id": "t-co-01", "partner_id": before[0]})
+    api(anna, "POST", f"/api/intros/{a.get_json()['pk']}/status",
+        {"status": "abgelehnt", "reason": "kennen_uns_schon"})
+    b = api(anna, "POST", "/api/intros", {"client_id": "t-co-01", "partner_id": before[1]})
+    results = anna.get("/api/profiles/t-co-01/matches").get_json()["results"]
+    assert before[0] not in [r["id"] for r in results]
+    assert results[-1]["id"] == before[1] and results[-1]["introduction"] == "vorgeschlagen"
+    only_new = anna.get("/api/profiles/t-co-01/matches?nur_neue=1").get_json()["results"]
+    assert not {before[0], before[1]} & {r["id"] for r in only_new}
+    public = app.test_client().get("/api/profiles/t-co-01/matches").get_json()["results"]
+    assert [r["id"] for r in public][:2] == before[:2] and b.status_code == 201

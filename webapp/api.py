@@ -9,7 +9,7 @@ from matcher.filters import Filters
 from matcher.models import KINDS
 from matcher.privacy import public_record, visible_to
 from matcher.retrieval import KeywordRetriever
-from webapp import context, services
+from webapp import context, intros_views, services
 
 bp = Blueprint("api", __name__)
 MAX_QUERY_CHARS = 2000
@@ -112,7 +112,11 @@ def profile_matches(profile_id: str):
     args = match_args()
     for unused in ("near", "lat", "lon"):
         args.pop(unused)
-    return jsonify(services.run("match_profile", profile_id, **args).as_dict())
+    workspace = intros_views.profile_context(profile_id)  # managers: feedback, "nur_neue"
+    result = services.run("match_profile", profile_id, exclude_ids=workspace.get("exclude", ()),
+                          **args).as_dict()
+    result["results"] = intros_views.order_partners(workspace, result["results"])
+    return jsonify(result)
 
 
 @bp.get("/api/search")

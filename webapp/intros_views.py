@@ -69,7 +69,7 @@ def _explanation(client_id: str, partner_id: str) -> Explanation | None:
 
 
 # -- hooks for other pages ----------------------------------------------------
-def profile_context(profile_id: str, kind: str) -> dict[str, Any]:
+def profile_context(profile_id: str, kind: str | None = None) -> dict[str, Any]:
     """For a manager on a profile page: the client's feedback and shortlists, the
     "nur neue Kontakte" choice and the ids to leave out; empty for everyone else."""
     if not _is_manager():
@@ -322,3 +322,62 @@ def api_followups():
 @login_required(MANAGER)
 def api_report():
     return jsonify([r.as_dict() for r in outcome_report(context.store(), _user())])
+
+
+# -- OpenAPI ----------------------------------------------------------------------
+def openapi_paths() -> dict[str, Any]:
+    """The workspace operations for the OpenAPI document (merged into ``webapp.openapi.spec``)."""
+    from webapp import openapi as oa
+
+    text, obj = {"type": "string"}, {"type": "object", "additionalProperties": True}
+    array = {"type": "array", "items": obj}
+    pk = {"name": "pk", "in": "path", "required": True, "schema": {"type": "integer"}}
+    errors = oa._errors(400, 401, 403, 404, 409)
+    note = (" Nur nach Anmeldung (Sitzungs-Cookie) als Innovationsmanagement oder "
+            "Administration; schreibende Aufrufe mit Kopfzeile X-CSRF-Token.")
+
+    def op(summary: str, ok: dict[str, Any], params: list[dict[str, Any]] | None = None,
+           body: dict[str, Any] | None = None, status: str = "200") -> dict[str, Any]:
+        out: dict[str, Any] = {"summary": summary, "description": summary + note,
+                               "parameters": params or [],
+                               "responses": {status: oa._ok(ok), **errors}}
+        if body is not None:
+            schema = {"type": "object", "properties": {k: text for k in body["fields"]}}
+            if body["required"]:
+                schema["required"] = body["required"]
+            out["requestBody"] = {"required": True,
+                                  "content": {"application/json": {"schema": schema}}}
+        return out
+
+    client = oa._query("client", {"type": "string", "maxLength": 64}, "Nur für diesen Kunden.")
+    status = oa._query("status", {"type": "string", "maxLength": 200},
+                       "Status, kommagetrennt (z. B. angefragt,angenommen).")
+    return {
+        "/api/shortlists": {
+            "get": op("Eigene Merklisten", array, [client]),
+            "post": op("Merkliste für einen Kunden anlegen", obj, body={
+                "fields": ["name", "client_id"], "required": ["name", "client_id"]},
+                status="201")},
+        "/api/shortlists/{pk}": {"get": op("Eine Merkliste mit Kandidaten", obj, [pk])},
+        "/api/shortlists/{pk}/items": {"post": op(
+            "Kandidat (mit Notiz) auf die Merkliste", obj, [pk],
+            body={"fields": ["profile_id", "note"], "required": ["profile_id"]})},
+        "/api/shortlists/{pk}/items/{profile_id}": {"delete": op(
+            "Kandidat von der Merkliste nehmen", obj, [pk, oa.PROFILE_ID])},
+        "/api/intros": {
+            "get": op("Eigene Vorstellungen", array, [status]),
+            "post": op("Vorstellung mit Double-Opt-in-Entwurf anlegen", obj, body={
+                "fields": ["client_id", "partner_id"], "required": ["client_id", "partner_id"]},
+                status="201")},
+        "/api/intros/{pk}": {"get": op("Eine Vorstellung mit Verlauf", obj, [pk])},
+        "/api/intros/{pk}/draft": {"put": op("Entwurf (Betreff, Text) speichern", obj, [pk],
+                                             body={"fields": ["subject", "body"],
+                                                   "required": ["subject", "body"]})},
+        "/api/intros/{pk}/status": {"post": op(
+            "Status ändern (abgelehnt: reason; Ergebnis: outcome)", obj, [pk],
+            body={"fields": ["status", "reason", "outcome", "note"], "required": ["status"]})},
+        "/api/intros/{pk}/followup": {"post": op("Nachfassen vermerken", obj, [pk],
+                                                 body={"fields": ["note"], "required": []})},
+        "/api/intros/followups": {"get": op("Fällig zum Nachfassen (7/14/21 Tage)", array)},
+        "/api/intros/report": {"get": op("Ergebnisbericht je Manager:in und Region", array)},
+    }

@@ -70,7 +70,8 @@ SCHEMAS: dict[str, Any] = {
         "district": _nullable(STR), "score": {"type": "integer", "minimum": 0, "maximum": 100},
         "distance_km": _nullable(NUM), "lat": _nullable(NUM), "lon": _nullable(NUM),
         "institution": _nullable(STR), "parent": _nullable(STR), "description": STR,
-        "why": _ref("Why")}),
+        "why": _ref("Why"),
+        "introduction": STR}),  # managers: status of an earlier introduction of the pair
     "MatchResponse": _obj(["query", "profile", "total", "offset", "results"], {
         "query": _nullable(_ref("Query")),
         "profile": _nullable(_obj(["id", "name", "kind"], {"id": STR, "name": STR,
@@ -182,7 +183,9 @@ def spec() -> dict[str, Any]:
         "/api/profiles/{profile_id}": _get("Ein Profil (öffentliche Felder)", [PROFILE_ID],
                                            _ok(_ref("Profile")), 400, 404),
         "/api/profiles/{profile_id}/matches": _get(
-            "Passende Partner für ein Profil", [PROFILE_ID, *MATCH_FILTERS],
+            "Passende Partner für ein Profil", [PROFILE_ID, *MATCH_FILTERS, _query(
+                "nur_neue", {"type": "string", "enum": ["1"]},
+                "Angemeldete Manager:innen: nur Partner ohne frühere Vorstellung.")],
             _ok(_ref("MatchResponse")), 400, 404, 503),
         "/api/search": _get("Stichwortsuche (BM25)", [TEXT, LIMIT],
                             _ok({**array, "items": _ref("KeywordHit")}), 400),
@@ -218,6 +221,9 @@ def spec() -> dict[str, Any]:
 
     for path, ops in openapi_paths().items():
         paths[path] = {**paths.get(path, {}), **ops}
+    from webapp.intros_views import openapi_paths as intros_paths
+
+    paths.update(intros_paths())
     return {
         "openapi": "3.0.3",
         "info": {"title": "matcher API", "version": "1",
