@@ -315,3 +315,13 @@ def test_profile_matches_api_applies_the_feedback_for_managers(app):
     assert not {before[0], before[1]} & {r["id"] for r in only_new}
     public = app.test_client().get("/api/profiles/t-co-01/matches").get_json()["results"]
     assert [r["id"] for r in public][:2] == before[:2] and b.status_code == 201
+
+
+def test_search_results_offer_the_managers_shortlists(app):
+    anna = client_as(app, "anna")
+    assert "Auf die Merkliste" not in anna.get("/?text=Galvanik").get_data(as_text=True)
+    api(anna, "POST", "/api/shortlists", {"name": "Beschichtung", "client_id": "t-co-07"})
+    page = anna.get("/?text=Galvanik").get_data(as_text=True)
+    assert "Auf die Merkliste" in page and "Beschichtung (für Oelsnitzer Galvanik GmbH)" in page
+    assert "Auf die Merkliste" not in app.test_client().get("/?text=Galvanik").get_data(
+        as_text=True)
