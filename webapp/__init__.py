@@ -24,6 +24,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from webapp import api, auth, errors, intros_views, slam_views, views
 
     errors.register(app)
+    from webapp import security
+
+    security.register(app)
     auth.register(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
