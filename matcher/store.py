@@ -141,6 +141,8 @@ class Store:
 
     # -- schema -------------------------------------------------------------
     def _migrate(self) -> None:
+        if self._migrated():  # the usual case: no write lock for opening a connection
+            return
         with self.transaction():
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
@@ -152,6 +154,13 @@ class Store:
                     self.db.table("_migrations").insert(
                         {"name": migration.__name__, "applied_at": _now()}
                     )
+
+    def _migrated(self) -> bool:
+        try:
+            done = {r[0] for r in self.db.execute("SELECT name FROM _migrations")}
+        except sqlite3.OperationalError:  # a new database
+            return False
+        return all(m.__name__ in done for m in MIGRATIONS)
 
     def applied_migrations(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT name FROM _migrations ORDER BY name")]
