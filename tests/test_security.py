@@ -318,3 +318,14 @@ def test_secret_key_is_generated_into_the_data_dir(data_dir, store: Store):
     assert isinstance(key, bytes | str) and len(key) >= 32
     assert (data_dir / "secret_key").stat().st_mode & 0o077 == 0
     assert create_app({"data_dir": str(data_dir)}).config["SECRET_KEY"] == key
+
+
+def test_a_views_own_smaller_limit_message_is_kept(app, indexed_store):
+    from matcher.tokens import Tokens
+
+    secret, _ = Tokens(indexed_store).create("Test", ["profiles:write"])
+    resp = app.test_client().post("/api/profiles", data=b"{" + b" " * 300_000 + b"}",
+                                  content_type="application/json",
+                                  headers={"Authorization": f"Bearer {secret}"})
+    assert resp.status_code == 413
+    assert "256 KiB" in resp.get_json()["error"]

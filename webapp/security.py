@@ -132,6 +132,12 @@ def _german(exc: HTTPException):
     return error_response(text, exc.code or 400)
 
 
+def _too_large(exc: RequestEntityTooLarge):
+    """413 with the limit in German (a view's own, smaller limit message is kept)."""
+    own = exc.description not in (None, RequestEntityTooLarge.description)
+    return error_response(str(exc.description) if own else too_large_message(), 413)
+
+
 def _unexpected(exc: Exception):
     """Any other exception: logged with its traceback, answered with a generic 500."""
     if current_app.config.get("PROPAGATE_EXCEPTIONS") or (
@@ -156,6 +162,5 @@ def register(app: Flask) -> None:
     app.after_request(add_headers)
     for cls in GERMAN:
         app.register_error_handler(cls, _german)
-    app.register_error_handler(
-        RequestEntityTooLarge, lambda exc: error_response(too_large_message(), 413))
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(Exception, _unexpected)
