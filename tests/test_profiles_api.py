@@ -174,3 +174,15 @@ def test_forms_create_edit_delete(app):
 def test_forms_need_a_manager(app):
     assert app.test_client().get("/profile/new").status_code == 302
     assert logged_in(app, "olga").get("/profile/new").status_code == 403
+
+
+def test_read_internal_scope_shows_internal_profiles_and_contacts(app, tokens):
+    c = app.test_client()
+    reader, _ = tokens.create("Intranet", ["profiles:read-internal"])
+    writer, _ = tokens.create("CRM", ["profiles:write"])
+    for headers, visible in (({}, False), ({"Authorization": f"Bearer {writer}"}, False),
+                             ({"Authorization": "Bearer mt_falsch"}, False),
+                             ({"Authorization": f"Bearer {reader}"}, True)):
+        assert (c.get("/api/profiles/t-co-08", headers=headers).status_code == 200) is visible
+        data = c.get("/api/profiles/t-co-01", headers=headers).get_json()
+        assert ("email" in data) is visible

@@ -38,5 +38,10 @@ def current_user() -> User | None:
 
 
 def logged_in() -> bool:
-    """Whether a user is logged in (internal profiles and contact fields become visible)."""
-    return current_user() is not None
+    """Whether a user is logged in, or an API token with the scope ``profiles:read-internal``
+    was sent (internal profiles and contact fields become visible)."""
+    if current_user() is not None:
+        return True
+    from webapp.profiles_api import token_reads_internal
+
+    return token_reads_internal()

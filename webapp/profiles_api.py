@@ -30,6 +30,7 @@ from webapp.auth import login_required
 bp = Blueprint("profiles_api", __name__)
 MAX_BODY_BYTES = 256 * 1024
 WRITE_SCOPE = "profiles:write"
+READ_INTERNAL_SCOPE = "profiles:read-internal"
 WRITER_ROLES = ("manager",)  # admins pass every role check
 
 
@@ -47,6 +48,19 @@ def bearer_token() -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("Kopfzeile 'Authorization: Bearer <API-Token>' erwartet.")
     return token.strip()
+
+
+def token_reads_internal() -> bool:
+    """Whether the request carries an active API token with ``profiles:read-internal`` (an
+    invalid or missing token just means an anonymous reader)."""
+    if "token_internal" not in g:
+        try:
+            token = bearer_token()
+            g.token_internal = token is not None and bool(
+                Tokens(context.store()).verify(token, READ_INTERNAL_SCOPE))
+        except (AuthenticationError, ForbiddenError):
+            g.token_internal = False
+    return bool(g.token_internal)
 
 
 def writer() -> str:
