@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from matcher.accounts import Accounts
 from matcher.tokens import Tokens
@@ -186,3 +188,32 @@ def test_read_internal_scope_shows_internal_profiles_and_contacts(app, tokens):
         assert (c.get("/api/profiles/t-co-08", headers=headers).status_code == 200) is visible
         data = c.get("/api/profiles/t-co-01", headers=headers).get_json()
         assert ("email" in data) is visible
+
+
+FIELD_NAMES = ["id", "kind", "name", "description", "city", "lat", "lon", "offers", "needs",
+               "keywords", "parent", "visibility", "employees", "founded", "email", "website",
+               "career_stage", "institution", "x-unbekannt"]
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False)
+    | st.text(max_size=40) | st.sampled_from(["company", "researcher", "Freiberg", "t-ch-01",
+                                              "hidden", "1990", "51.0", "Chemnitz"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                max_size=3), max_leaves=6)
+BODIES = st.one_of(st.dictionaries(st.sampled_from(FIELD_NAMES), JSON_VALUES, max_size=10),
+                   JSON_VALUES)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(body=BODIES, method=st.sampled_from(["POST", "PUT", "PATCH"]))
+def test_fuzzed_authenticated_writes_never_fail_or_half_write(app, bearer, body, method):
+    c = app.test_client()
+    before = c.get("/api/stats").get_json()["total"]
+    url = "/api/profiles" if method == "POST" else "/api/profiles/t-co-02"
+    resp = c.open(url, method=method, json=body, headers=bearer)
+    assert resp.status_code in (200, 201, 400, 404, 409, 413), resp.get_data(as_text=True)
+    data = resp.get_json()
+    if resp.status_code >= 400:
+        assert set(data) == {"ok", "error", "status"} and data["error"]
+        assert c.get("/api/stats").get_json()["total"] == before
