@@ -206,11 +206,12 @@ class LiveMatcher:
         self._wait_until_settled(mine)
         return result
 
-    def refresh(self) -> IndexReport | None:
+    def refresh(self, erase: bool = False) -> IndexReport | None:
         """Bring index and snapshot up to date with the store now (``None`` if nothing to do
-        because another thread just did it)."""
+        because another thread just did it); ``erase`` as in :meth:`write`."""
         with self._write_lock:
             self._written += 1
+            self._erase_pending |= erase
             mine = self._written
         return self._wait_until_settled(mine)
 
@@ -308,13 +309,14 @@ class LiveMatcher:
         if self._watch.corpus_digest() == self._snapshot.digest:
             return
         self._behind = True
-        self._background = threading.Thread(target=self._catch_up, name="matcher-catch-up",
-                                            daemon=True)
+        gone = bool(set(self._snapshot.matcher.table.ids) - set(self._watch.hashes()))
+        self._background = threading.Thread(target=self._catch_up, args=(gone,),
+                                            name="matcher-catch-up", daemon=True)
         self._background.start()
 
-    def _catch_up(self) -> None:
+    def _catch_up(self, erase: bool) -> None:
         try:
-            self.refresh()
+            self.refresh(erase=erase)  # profiles deleted elsewhere: forget them here too
         except Exception:  # the old snapshot keeps serving; retried at the next change
             self._seen_version = None
 

@@ -8,7 +8,7 @@ embedding cache and in-memory caches follow when the index is brought up to date
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from matcher.errors import ConflictError, MatcherError, Problem, ValidationError
@@ -156,18 +156,25 @@ def delete_profile(store: Store, profile_id: str, *, with_children: bool = False
         NotFoundError: no such profile (nothing is removed).
         MatcherError: it has children and ``with_children`` is false.
     """
+    return delete_profiles(store, [profile_id], with_children=with_children)
+
+
+def delete_profiles(store: Store, ids: Iterable[str], *, with_children: bool = False,
+                    ) -> list[str]:
+    """:func:`delete_profile` for several ids at once (all or nothing)."""
+    ids = list(dict.fromkeys(ids))
     with store.transaction():
-        victims, queue = [profile_id], [profile_id]
+        victims, queue = list(ids), list(ids)
         while with_children and queue:
             kids = store.children(queue.pop())
             victims += kids
             queue += kids
-        names = [x for pid in victims for p in [store.get(pid)]
-                 for x in (p.name, p.email, p.phone) if x]
-        ids = store.remove([profile_id], with_children=with_children)
-        erase_references(store, ids, names)
+        names = [x for pid in victims if store.pk_of(pid) is not None
+                 for p in [store.get(pid)] for x in (p.name, p.email, p.phone) if x]
+        removed = store.remove(ids, with_children=with_children)
+        erase_references(store, removed, names)
     purge_fulltext(store)
-    return ids
+    return removed
 
 
 def erase_references(store: Store, ids: list[str], names: list[str] | None = None) -> None:

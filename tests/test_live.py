@@ -184,3 +184,22 @@ def test_result_cache_survives_only_changes_no_answer_shows(live, gazetteer):
     again = live.call("match_text", "Galvanik", limit=5)
     assert again is not first
     assert "Galvanik Neu GmbH" in [m.profile.name for m in again.matches]
+
+
+def test_deletion_by_another_process_is_erased_here_too(live, gazetteer, settings, data_dir):
+    from matcher.profiles import delete_profiles
+    from matcher.store import Store
+
+    mark = "Pflaumenmus9911"
+    live.write(lambda s: create_profile(s, gazetteer, {**NEW, "needs": f"{mark} gesucht."}))
+    live.call("match_profile", "t-co-neu")  # the needs text is now in the query cache
+    assert any(mark in text for text in live._encoders[0]._cache)
+    with Store(settings.data_dir) as other:  # like `matcher remove t-co-neu`
+        assert delete_profiles(other, ["t-co-neu"]) == ["t-co-neu"]
+    live.call("match_text", "Galvanik")  # notices the commit, catches up and erases
+    live.wait_idle(30)
+    assert not any(mark in text for text in live._encoders[0]._cache)
+    assert "t-co-neu" not in _ids(live.call("match_text", "Federnwerk Draht", limit=50))
+    hits = [f for f in data_dir.rglob("*") if f.is_file() and mark.lower().encode()
+            in f.read_bytes().lower()]
+    assert hits == []

@@ -78,7 +78,9 @@ def remove(obj: Context, ids: tuple[str, ...], with_children: bool, as_json: boo
 
     Beispiel: matcher remove co-w-001 co-w-002
     """
-    removed = obj.store.remove(ids, with_children=with_children)
+    from matcher.profiles import delete_profiles
+
+    removed = delete_profiles(obj.store, ids, with_children=with_children)
     if as_json:
         echo_json({"removed": removed})
     else:
