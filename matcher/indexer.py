@@ -24,7 +24,7 @@ import numpy as np
 from matcher.embed import Embedder, create_embedder
 from matcher.embed.ensemble import combine
 from matcher.errors import IndexStateError
-from matcher.index import VectorIndex, create_index
+from matcher.index import VectorIndex, create_index, load_vector_index, set_threads
 from matcher.index.faiss_index import FaissIndex
 from matcher.index.sparse import SparseIndex
 from matcher.models import Profile
@@ -116,6 +116,10 @@ def staleness(manifest: dict[str, Any] | None, store: Store, settings: Settings)
     if manifest.get("model_id") != doc_model or manifest.get("sentence_model_id") != sent_model:
         return (f"Der Suchindex wurde mit {manifest.get('model_id')} gebaut, eingestellt ist "
                 f"{doc_model}.")
+    storage = manifest.get("vector_storage", "float32")
+    if storage != settings.vector_storage:
+        return (f"Der Suchindex speichert Vektoren als {storage}, eingestellt ist "
+                f"{settings.vector_storage}.")
     if manifest.get("corpus_digest") != store.corpus_digest():
         return "Der Suchindex ist veraltet: Profile wurden seitdem geändert."
     return None
@@ -199,7 +203,7 @@ def _doc_index(pks: np.ndarray, hashes: list[str], vectors: np.ndarray,
     """Update the previous flat index in place (remove changed/deleted, add new) or build anew."""
     wanted = dict(zip(pks.tolist(), hashes, strict=True))
     prev = None
-    if len(pks) < settings.ann_threshold:
+    if len(pks) < settings.ann_threshold and settings.vector_storage == "float32":
         prev = _previous_index(manifest, model_id, settings.hnsw_ef_search)
     if prev is not None and manifest is not None:
         old = {int(k): v for k, v in manifest.get("doc_hashes", {}).items()}
@@ -210,7 +214,8 @@ def _doc_index(pks: np.ndarray, hashes: list[str], vectors: np.ndarray,
         report.added, report.incremental = len(rows), True
         return prev
     index = create_index(vectors.shape[1] if len(vectors) else 1, len(pks),
-                         settings.ann_threshold, settings.hnsw_ef_search)
+                         settings.ann_threshold, settings.hnsw_ef_search,
+                         storage=settings.vector_storage, nprobe=settings.ivf_nprobe)
     index.add(pks, vectors)
     report.added = len(pks)
     return index
@@ -292,6 +297,7 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     unchanged corpus and settings nothing is embedded or written.
     """
     started = time.perf_counter()
+    set_threads(settings.faiss_threads)
     report = IndexReport()
     manifest = read_manifest(store.data_dir)
     if not force and staleness(manifest, store, settings) is None:
@@ -322,6 +328,7 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
         "format": INDEX_FORMAT, "model_id": doc_model, "dim": int(vectors.shape[1]) if len(
             vectors) else 0, "sentence_model_id": sent_model, "count": len(pks),
         "corpus_digest": digest, "index_kind": getattr(index, "kind", "flat"),
+        "vector_storage": settings.vector_storage,
         "sparse": sparse.kind, "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "doc_hashes": {str(pk): h for pk, h in zip(pks.tolist(), hashes, strict=True)},
         **sparse_state,
@@ -363,7 +370,9 @@ def load_index(store: Store, settings: Settings) -> LoadedIndex:
     if why is not None or manifest is None:
         raise IndexStateError(f"{why} Bitte 'matcher --data-dir {store.data_dir} index' ausführen.")
     build = Path(manifest["path"])
-    docs = FaissIndex.load(build / "docs.faiss", ef_search=settings.hnsw_ef_search)
+    set_threads(settings.faiss_threads)
+    docs = load_vector_index(build / "docs.faiss", ef_search=settings.hnsw_ef_search,
+                             nprobe=settings.ivf_nprobe)
     if docs.ntotal != manifest["count"] or docs.dim != manifest["dim"]:
         raise IndexStateError("Der Suchindex ist beschädigt (Anzahl oder Dimension passt nicht "
                               "zum Manifest). Bitte 'matcher index --force' ausführen.")

@@ -63,6 +63,15 @@ SETTINGS: tuple[Setting, ...] = (
             "From this many vectors on, use an approximate HNSW index instead of exact search."),
     Setting("hnsw_ef_search", int, 1024,
             "HNSW efSearch (recall/speed trade-off; 1024 gave recall@20 0.991 at 100k)."),
+    Setting("vector_storage", str, "float32",
+            "Profile vectors in the index: float32 (exact), fp16 or sq8 (compressed codes "
+            "scanned, candidates re-scored exactly from float32 vectors mapped from disk; an "
+            "inverted file instead of HNSW from ann_threshold on)."),
+    Setting("ivf_nprobe", int, 64,
+            "Inverted lists searched per query with vector_storage fp16/sq8 above "
+            "ann_threshold (recall/speed trade-off, docs/BENCHMARKS.md)."),
+    Setting("faiss_threads", int, 0,
+            "Threads FAISS uses for index builds and searches (0 = library default)."),
     Setting("fusion", str, "zscore",
             "How the hybrid ranking fuses channels: zscore (standardised scores) or rrf."),
     Setting("fusion_k", int, 60, "Reciprocal rank fusion constant k (fusion = rrf)."),

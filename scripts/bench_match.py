@@ -99,8 +99,10 @@ def main(data_dir: str, synthetic: int, embedder: str | None, work: str, section
                                                 cached_ms),
             ("profile match (library)", prof_ms), ("`matcher match --json` (CLI, whole process)",
                                                    cli_ms)]
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [f"{note} ({count:,} profiles, embedder `{settings.embedder}`), measured "
-             f"{dt.date.today()} on {machine_summary()}; index up to date in {index_s:.1f} s "
+             f"{dt.date.today()} on {machine_summary()}, load average {load} at the end; "
+             f"index up to date in {index_s:.1f} s "
              "before measuring; queries = the 66 eval queries, profiles = the 37 partner cases.",
              "", "| call | n | p50 ms | p95 ms |", "|---|---|---|---|"]
     for label, ms in rows:

@@ -13,18 +13,27 @@ from matcher.cli import Context, cli, echo_json, json_option, progress
 @click.option("--force", is_flag=True, help="Neu bauen, auch wenn der Index aktuell ist.")
 @click.option("--embedder", default=None,
               help="Embedding-Backend für diesen Lauf (Standard: Einstellung 'embedder').")
+@click.option("--ray", "ray_address", default=None, metavar="ADDRESS",
+              help="Einbetten auf einem Ray-Cluster (z. B. 'ray://host:10001'); 'local' "
+                   "startet einen auf diesem Rechner. Gleiche Vektoren wie ohne.")
 @json_option
 @click.pass_obj
-def index_cmd(obj: Context, force: bool, embedder: str | None, as_json: bool) -> None:
+def index_cmd(obj: Context, force: bool, embedder: str | None, ray_address: str | None,
+              as_json: bool) -> None:
     """Suchindex bauen oder inkrementell aktualisieren (Vektoren, Sätze, Volltext).
 
     Unveränderte Profile werden aus dem Cache genommen, ohne Modellaufruf.
 
-    Beispiel: matcher index
+    Beispiel: matcher index  (verteilt: matcher index --ray local)
     """
     from matcher.indexer import build_index
 
     settings = obj.settings.replace(embedder=embedder) if embedder else obj.settings
+    embedders = None
+    if ray_address:
+        from matcher.distributed import ray_embedders
+
+        embedders = ray_embedders(settings, ray_address)
     bars: dict[str, Any] = {}
 
     def show(stage: str, done: int, total: int) -> None:
@@ -35,7 +44,7 @@ def index_cmd(obj: Context, force: bool, embedder: str | None, as_json: bool) ->
         if done >= total:
             bar.__exit__(None, None, None)
 
-    report = build_index(obj.store, settings, progress=show, force=force)
+    report = build_index(obj.store, settings, progress=show, force=force, embedders=embedders)
     if as_json:
         data = report.as_dict()
         data["manifest"] = {k: v for k, v in data["manifest"].items() if k != "doc_hashes"}

@@ -1,0 +1,179 @@
+"""Render the figures of ``bench.py`` and ``bench_txtai.py`` (WORK/results/*.json) into the
+generated sections of docs/BENCHMARKS.md. Imported by ``bench.py write``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from matcher.docs import replace_section
+
+
+def _load(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    out = {}
+    for f in sorted(folder.glob("*.json")):
+        size, _, stage = f.stem.partition("-")
+        out[(size, stage)] = json.loads(f.read_text(encoding="utf-8"))
+    return out
+
+
+def _sizes(res: dict[tuple[str, str], Any], stage: str) -> list[str]:
+    return sorted({s for s, st in res if st == stage and s.isdigit()}, key=int)
+
+
+def _when(r: dict[str, Any]) -> str:
+    return f"{r['measured']}, load {r['load_avg'][0]:.1f}"
+
+
+def _lat(d: dict[str, Any] | None) -> str:
+    return f"{d['p50_ms']:.1f} / {d['p95_ms']:.1f}" if d else "–"
+
+
+def _machine(res: dict[tuple[str, str], Any]) -> str:
+    return next(iter(res.values()))["machine"]
+
+
+def scale_table(res: dict[tuple[str, str], Any]) -> str:
+    lines = ["| profiles | ingest /s | index build s (embedded · cached) | index files MB | "
+             "text match ms p50/p95 (library · HTTP) | profile match (library · HTTP) | "
+             "Inno Slam plan (library · HTTP) | server RSS MB (after load · peak) | measured |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for n in sorted({s for s, _ in res if s.isdigit()}, key=int):
+        ing, idx = res.get((n, "ingest")), res.get((n, "index"))
+        lib, http = res.get((n, "library")), res.get((n, "http"))
+        if not (ing or idx or lib):
+            continue
+        build = (f"{idx['seconds']:.0f} ({idx['embedded']:,} · {idx['from_cache']:,})"
+                 if idx else "–")
+        files = f"{sum(idx['files_mb'].values()):.0f}" if idx else "–"
+        rss = (f"{http['after_load']['rss_mb']:.0f} · {http['server']['peak_rss_mb']:.0f}"
+               if http else "–")
+        cells = [f"{int(n):,}", f"{ing['profiles_per_s']:,}" if ing else "–", build, files]
+        for key in ("text", "profile", "slam"):
+            cells.append(f"{_lat(lib and lib.get(key))} · {_lat(http and http.get(key))}")
+        stamp = (lib or idx or ing or {})
+        cells += [rss, _when(stamp) if stamp else "–"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def files_table(res: dict[tuple[str, str], Any]) -> str:
+    lines = ["| profiles | index kind | files (MB) |", "|---|---|---|"]
+    for n in _sizes(res, "index"):
+        r = res[(n, "index")]
+        files = ", ".join(f"`{k}` {v:.1f}" for k, v in sorted(r["files_mb"].items()))
+        lines.append(f"| {int(n):,} | {r['index_kind']} | {files} |")
+    return "\n".join(lines)
+
+
+def vectors_table(res: dict[tuple[str, str], Any]) -> str:
+    lines = ["| vectors | index | param | build s | memory MB | search ms p50 / p95 | "
+             "recall@20 | measured |", "|---|---|---|---|---|---|---|---|"]
+    for n in _sizes(res, "vectors"):
+        r = res[(n, "vectors")]
+        label = f"{int(n):,}" + (" ²" if r["derived_from"] else "")
+        for row in r["rows"]:
+            lines.append(f"| {label} | {row['index']} | {row['param']} | {row['build_s']} | "
+                         f"{row['memory_mb']} | {row['p50_ms']:.2f} / {row['p95_ms']:.2f} | "
+                         f"{row['recall@20']:.3f} | {_when(r)} |")
+    return "\n".join(lines)
+
+
+def floor_table(res: dict[tuple[str, str], Any]) -> str:
+    lines = ["| vectors | encode query (USE, 1 thread) p50 | one pass over float32 vectors "
+             "(measured bandwidth) | floor | IDSelectorBatch 99 % | bitmap selector 99 % | "
+             "FAISS threads: flat f32 1 · 2 | flat sq8 1 · 2 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for n in _sizes(res, "vectors"):
+        r = res[(n, "vectors")]
+        t = r["threads"]
+        enc = r["encode_query"]["p50_ms"]
+        lines.append(
+            f"| {int(n):,} | {enc:.1f} ms | {r['scan_floor_ms']:.2f} ms "
+            f"({r['bandwidth_gbps']} GB/s) | {enc + r['scan_floor_ms']:.1f} ms | "
+            f"{r['selector_batch']['p50_ms']:.2f} ms | {r['selector_bitmap']['p50_ms']:.2f} ms | "
+            f"{_lat(t['flat float32, 1 thread(s)'])} · {_lat(t['flat float32, 2 thread(s)'])} | "
+            f"{_lat(t['flat sq8, 1 thread(s)'])} · {_lat(t['flat sq8, 2 thread(s)'])} |")
+    return "\n".join(lines)
+
+
+def embed_table(res: dict[tuple[str, str], Any]) -> str:
+    runs = [v for (s, st), v in res.items() if st == "embed"]
+    if not runs:
+        return "(not measured yet)"
+    r = runs[0]
+    lines = [f"Sample: generated profile texts (~{r['words_per_text']} words), measured "
+             f"{_when(r)}. Largest difference between a Ray vector and the single-process "
+             f"vector of the same text: {r['ray_max_abs_diff']:.1e}.", "",
+             "| backend | threads | texts | profiles/s |", "|---|---|---|---|"]
+    lines += [f"| {x['backend']} | {x['threads']} | {x['texts']} | {x['per_s']} |"
+              for x in r["rows"]]
+    return "\n".join(lines)
+
+
+def memory_table(res: dict[tuple[str, str], Any]) -> str:
+    lines = ["| profiles | process start | + compressed index | + profile table | after 20 "
+             "searches (RSS · peak) | measured |", "|---|---|---|---|---|---|"]
+    for n in _sizes(res, "memory"):
+        r = res[(n, "memory")]
+        lines.append(f"| {int(n):,} | {r['start']['rss_mb']:.0f} MB | {r['index']['rss_mb']:.0f} "
+                     f"MB ({r['index_load_s']} s) | {r['table_rows']:,} rows "
+                     f"({r['table_load_s']} s) | {r['after_searches']['rss_mb']:.0f} · "
+                     f"{r['after_searches']['peak_rss_mb']:.0f} MB | {_when(r)} |")
+    return "\n".join(lines)
+
+
+def txtai_table(res: dict[tuple[str, str], Any]) -> str:
+    r = res.get(("demo", "txtai"))
+    if not r:
+        return "(not measured yet)"
+    m, t = r["matcher"], r["txtai"]
+    m_peak, t_peak, t_p50 = m["end"]["peak_rss_mb"], t["end"]["peak_rss_mb"], t["search"]["p50_ms"]
+
+    def ratio(a: float, b: float) -> str:
+        return f"{a / b:.2f}×" if b else "–"
+
+    lines = [
+        f"Measured {_when(r)} on {r['machine']}; txtai {r['txtai_version']} "
+        f"(faiss `{t['components']}`); 599 demo profiles, 66 judged queries, 37 partner cases.",
+        "", "| | matcher | txtai | matcher / txtai |", "|---|---|---|---|",
+        f"| index build s (fresh, no cache) | {m['build_s']} | {t['build_s']} | "
+        f"{ratio(m['build_s'], t['build_s'])} |",
+        f"| peak RSS MB (build + queries) | {m_peak:.0f} | {t_peak:.0f} | "
+        f"{ratio(m_peak, t_peak)} |",
+        f"| query ms p50 / p95: dense search, top 10 | {_lat(m['dense_search'])} | "
+        f"{_lat(t['search'])} | {ratio(m['dense_search']['p50_ms'], t['search']['p50_ms'])} |",
+        f"| query ms p50 / p95: full matching (parse, hybrid, re-rank, explain) | "
+        f"{_lat(m['full_match'])} | – | {ratio(m['full_match']['p50_ms'], t_p50)} |",
+        f"| same, repeated query (cached query vectors) | {_lat(m['full_match_repeated'])} | – | "
+        f"{ratio(m['full_match_repeated']['p50_ms'], t['search']['p50_ms'])} |",
+        f"| nDCG@10 queries: dense only | {m['dense']['ndcg_queries']:.3f} | "
+        f"{t['ndcg_queries']:.3f} | {ratio(m['dense']['ndcg_queries'], t['ndcg_queries'])} |",
+        f"| nDCG@10 queries: full matching | {m['full']['ndcg_queries']:.3f} | "
+        f"{t['ndcg_queries']:.3f} | {ratio(m['full']['ndcg_queries'], t['ndcg_queries'])} |",
+        f"| nDCG@10 partner cases: full matching | {m['full']['ndcg_partners']:.3f} | "
+        f"{t['ndcg_partners']:.3f} | {ratio(m['full']['ndcg_partners'], t['ndcg_partners'])} |"]
+    return "\n".join(lines)
+
+
+def profile_text(res: dict[tuple[str, str], Any]) -> str:
+    sizes = _sizes(res, "library")
+    if not sizes:
+        return "(not measured yet)"
+    n = sizes[-1]
+    body = res[(n, "library")]["profile_of_one_query"].strip().splitlines()
+    keep = [ln for ln in body if ln.strip()][:32]
+    return (f"One uncached text query at {int(n):,} profiles (cProfile, cumulative time, "
+            f"{_when(res[(n, 'library')])}):\n\n```\n" + "\n".join(keep) + "\n```")
+
+
+def render(folder: Path, doc: Path) -> None:
+    res = _load(folder)
+    if not res:
+        raise SystemExit(f"no results in {folder}")
+    for name, body in (("scale", scale_table(res)), ("files", files_table(res)),
+                       ("vectors", vectors_table(res)), ("floor", floor_table(res)),
+                       ("embed_rates", embed_table(res)), ("memory", memory_table(res)),
+                       ("txtai", txtai_table(res)), ("query_profile", profile_text(res))):
+        replace_section(doc, f"bench_{name}", f"Machine: {_machine(res)}.\n\n{body}")

