@@ -287,13 +287,17 @@ class LiveMatcher:
             writer = self._indexer_store()
             writer.db.execute("PRAGMA busy_timeout = 5000")
             try:
-                writer.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                for _ in range(3):  # busy = a reader of another connection was in the way
+                    busy = writer.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                    if not busy:
+                        break
             finally:
                 writer.db.execute("PRAGMA busy_timeout = 30000")
                 if snap is not None:
                     snap.matcher.store.db.execute("BEGIN")
                     if snap.matcher.store.corpus_digest() != snap.digest:
                         self._seen_version = None  # someone else wrote: catch up
+                        self._behind = True
 
     # -- changes by other processes ----------------------------------------
     def _notice_outside_changes(self) -> None:
