@@ -21,7 +21,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from webapp import api, auth, errors, intros_views, slam_views, views
+    from webapp import api, auth, errors, intros_views, openapi, regions_views, slam_views, views
 
     errors.register(app)
     from webapp import security
@@ -32,6 +32,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(slam_views.bp)
     app.register_blueprint(intros_views.bp)
+    app.register_blueprint(regions_views.bp)
+    app.register_blueprint(openapi.bp)
     from webapp import profiles_api
 
     app.register_blueprint(profiles_api.bp)
