@@ -28,7 +28,7 @@ ROLE_LABELS = {"manager": "Innovationsmanagement", "organiser": "Veranstaltungen
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
-# scrypt cost: n=2**14, r=8 needs 16 MiB and about 50 ms per hash on one core.
+# scrypt cost n=2**14, r=8: 16 MiB of memory per hash (interactive-login level).
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
 _LOGIN_FAILED = "Benutzername oder Passwort ist falsch."
 
