@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from matcher.errors import MatcherError
-from matcher.indexer import index_root
+from matcher.indexer import index_lock, index_root, remove_old_builds
 from matcher.store import DB_FILENAME, MIGRATIONS
 
 BACKUP_FORMAT = 1
@@ -304,38 +304,33 @@ def _restore_db(staged: Path, live: Path) -> None:
 
 
 def _install_index(staging: Path, data_dir: Path, build: str) -> Path:
-    """Move the staged build into the index folder under a fresh name (not yet current)."""
+    """Copy the staged build into the index folder under a fresh name, not yet current (call
+    under ``index_lock``; a copy cut short is removed by the next build)."""
     root = index_root(data_dir)
     root.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     dest = root / f"build-{stamp}-{uuid.uuid4().hex[:8]}-restored"
-    tmp = root / f".restore-{uuid.uuid4().hex[:8]}"
-    shutil.copytree(staging / "index" / build, tmp)
-    for f in tmp.iterdir():
+    shutil.copytree(staging / "index" / build, dest)
+    for f in dest.iterdir():
         with open(f, "rb") as fh:
             os.fsync(fh.fileno())
-    os.replace(tmp, dest)
     return dest
 
 
 def _switch_index(data_dir: Path, build: Path | None) -> None:
     """Point ``CURRENT`` at ``build`` (or remove it when the backup had no index) atomically,
-    then drop every other build."""
+    then drop every other build (call under ``index_lock``)."""
     root = index_root(data_dir)
+    pointer = root / "CURRENT"
     if build is None:
-        (root / "CURRENT").unlink(missing_ok=True)
+        pointer.unlink(missing_ok=True)
     else:
         tmp = root / f".CURRENT-{uuid.uuid4().hex[:8]}"
         tmp.write_text(build.name, encoding="utf-8")
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, root / "CURRENT")
-    if root.exists():
-        for old in root.iterdir():
-            if old.name.startswith(("build-", ".CURRENT-", ".restore-")) and (
-                    build is None or old.name != build.name):
-                shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(
-                    missing_ok=True)
+        os.replace(tmp, pointer)
+    remove_old_builds(root, (build.name,) if build else ())
 
 
 def restore(source: str | Path, data_dir: str | Path) -> BackupReport:
@@ -357,14 +352,15 @@ def restore(source: str | Path, data_dir: str | Path) -> BackupReport:
         meta = _unpack(path, staging)
         count, migrations, digest = _check_backup(path, staging, meta)
         build = meta.get("index_build")
-        installed = _install_index(staging, data, str(build)) if build else None
-        try:
-            _restore_db(staging / DB_FILENAME, data / DB_FILENAME)
-        except BaseException:
-            if installed is not None:
-                shutil.rmtree(installed, ignore_errors=True)
-            raise
-        _switch_index(data, installed)
+        with index_lock(data):  # no concurrent build may remove or replace ours meanwhile
+            installed = _install_index(staging, data, str(build)) if build else None
+            try:
+                _restore_db(staging / DB_FILENAME, data / DB_FILENAME)
+            except BaseException:
+                if installed is not None:
+                    shutil.rmtree(installed, ignore_errors=True)
+                raise
+            _switch_index(data, installed)
     return BackupReport(str(path), count, migrations, digest,
                         installed.name if installed else None, bool(meta.get("index_current")),
                         path.stat().st_size, time.perf_counter() - started,

@@ -7,6 +7,7 @@ the pointer file ``CURRENT`` replaced (atomic rename). A crash leaves the previo
 from __future__ import annotations
 
 import datetime as _dt
+import fcntl
 import hashlib
 import json
 import os
@@ -14,7 +15,8 @@ import pickle
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,7 @@ ANALYSED_FILE = "analysed.json"  # sparse-channel text per profile-text hash, re
 # changed since the last full fit; until then changed rows reuse the fitted vocabulary.
 SPARSE_REFIT_SHARE, SPARSE_MIN_DRIFT = 0.05, 20
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+LOCK_FILE = ".lock"
 EmbedderSource = Callable[[str], Embedder]  # backend name -> a (reused) embedder
 
 
@@ -262,9 +265,39 @@ def _sparse_index(pks: np.ndarray, texts: list[str], analysed: dict[str, str],
                     "sparse_drift": drift}
 
 
+@contextmanager
+def index_lock(data_dir: str | Path) -> Iterator[None]:
+    """Exclusive lock for writing builds and switching ``CURRENT`` (across processes), so that
+    two builders never remove each other's build."""
+    root = index_root(data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK_FILE, "a", encoding="utf-8") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def remove_old_builds(root: Path, keep: Iterable[str]) -> None:
+    """Delete builds and pointer temp files except ``keep`` (call under ``index_lock``)."""
+    kept = set(keep)
+    for old in root.iterdir():
+        if old.name.startswith(("build-", ".CURRENT-")) and old.name not in kept:
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+
+
 def _write_build(root: Path, index: VectorIndex, sparse: SparseIndex,
                  sentences: dict[str, np.ndarray], manifest: dict[str, Any],
                  analysed: dict[str, str]) -> Path:
+    with index_lock(root.parent):
+        return _write_build_locked(root, index, sparse, sentences, manifest, analysed)
+
+
+def _write_build_locked(root: Path, index: VectorIndex, sparse: SparseIndex,
+                        sentences: dict[str, np.ndarray], manifest: dict[str, Any],
+                        analysed: dict[str, str]) -> Path:
+    pointer = root / "CURRENT"
     build = root / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     build.mkdir(parents=True)
     index.save(build / "docs.faiss")
@@ -281,10 +314,10 @@ def _write_build(root: Path, index: VectorIndex, sparse: SparseIndex,
     tmp.write_text(build.name, encoding="utf-8")
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
-    os.replace(tmp, root / "CURRENT")
-    for old in root.iterdir():
-        if old.name.startswith(("build-", ".CURRENT-")) and old.name != build.name:
-            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+    os.replace(tmp, pointer)
+    # Readers that were loading an older build retry with the new one (see load_index); old
+    # builds go at once, so deleted profiles leave no trace on disk.
+    remove_old_builds(root, (build.name,))
     return build
 
 
@@ -365,11 +398,25 @@ def load_index(store: Store, settings: Settings) -> LoadedIndex:
     Raises:
         IndexStateError: missing, stale or built with another model; says to run ``matcher index``.
     """
-    manifest = read_manifest(store.data_dir)
-    why = staleness(manifest, store, settings)
-    if why is not None or manifest is None:
-        raise IndexStateError(f"{why} Bitte 'matcher --data-dir {store.data_dir} index' ausführen.")
-    build = Path(manifest["path"])
+    attempts = 3
+    while True:
+        manifest = read_manifest(store.data_dir)
+        why = staleness(manifest, store, settings)
+        if why is not None or manifest is None:
+            raise IndexStateError(
+                f"{why} Bitte 'matcher --data-dir {store.data_dir} index' ausführen.")
+        build = Path(manifest["path"])
+        try:
+            return _load_build(build, manifest, settings)
+        except (OSError, RuntimeError):
+            # a concurrent build switched CURRENT and removed this build while we read it
+            attempts -= 1
+            now = read_manifest(store.data_dir)
+            if not attempts or (now is not None and now["path"] == manifest["path"]):
+                raise
+
+
+def _load_build(build: Path, manifest: dict[str, Any], settings: Settings) -> LoadedIndex:
     set_threads(settings.faiss_threads)
     docs = load_vector_index(build / "docs.faiss", ef_search=settings.hnsw_ef_search,
                              nprobe=settings.ivf_nprobe)

@@ -277,7 +277,7 @@ def index_round(data_dir: Path, rng: random.Random, r: int, took: dict[str, floa
         assert load_index(store, settings).docs.ntotal == store.count()
     current = build_fingerprint(data_dir)
     assert current is not None
-    builds = [p.name for p in index_root(data_dir).iterdir() if p.name != "CURRENT"]
+    builds = [p.name for p in index_root(data_dir).iterdir() if p.name.startswith("build-")]
     assert current[0] in builds
     if not report["up_to_date"]:
         assert builds == [current[0]], builds
