@@ -125,6 +125,25 @@ class RecordCheck:
     unknown_fields: list[str]
 
 
+def has_lone_surrogate(obj: Any) -> bool:
+    """Whether a decoded JSON value (keys included) holds a ``\\ud800``-style escape that
+    is no character and cannot be stored as UTF-8."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -179,6 +198,12 @@ class RecordValidator:
         errors: list[tuple[str, str]] = []
         known = set(PROFILE_FIELDS)
         unknown = [k for k in raw if k not in known]
+        broken = [k for k, v in raw.items() if has_lone_surrogate(k) or has_lone_surrogate(v)]
+        if broken:  # such text cannot be stored; nothing else is worth checking
+            return RecordCheck(None, [(
+                str(k).encode("utf-8", "backslashreplace").decode("utf-8"),
+                "enthält ein ungültiges Unicode-Zeichen (einzelnes Surrogat wie \\ud800) — "
+                "bitte den Text korrekt als UTF-8 senden") for k in broken], unknown)
         data: dict[str, Any] = {}
         for name in _STRING_FIELDS:
             value = raw.get(name)

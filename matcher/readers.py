@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from matcher.errors import InputFileError, Problem
+from matcher.models import has_lone_surrogate
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
@@ -66,24 +67,6 @@ def _json_problem(exc: ValueError | RecursionError) -> str:
     return "kein gültiges JSON (Zahl mit zu vielen Stellen)"
 
 
-def _has_lone_surrogate(obj: Any) -> bool:
-    """Whether a decoded JSON value holds a ``\\ud800``-style escape that is no character."""
-    stack = [obj]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
-
-
 SURROGATE_PROBLEM = ("Eintrag enthält ein ungültiges Unicode-Escape (einzelnes Surrogat wie "
                      "\\ud800) — bitte die Zeichen korrekt als UTF-8 speichern")
 
@@ -102,7 +85,7 @@ def read_jsonl(text: str, name: str) -> tuple[list[RawRecord], list[Problem]]:
         if not isinstance(obj, dict):
             problems.append(Problem(name, number, "-", "jede Zeile muss ein JSON-Objekt {…} sein"))
             continue
-        if _has_lone_surrogate(obj):
+        if has_lone_surrogate(obj):
             problems.append(Problem(name, number, "-", SURROGATE_PROBLEM))
             continue
         records.append(RawRecord(number, obj))
@@ -135,7 +118,7 @@ def read_json_array(text: str, name: str) -> tuple[list[RawRecord], list[Problem
             break
         if not isinstance(obj, dict):
             problems.append(Problem(name, line, "-", "jeder Eintrag muss ein JSON-Objekt sein"))
-        elif _has_lone_surrogate(obj):
+        elif has_lone_surrogate(obj):
             problems.append(Problem(name, line, "-", SURROGATE_PROBLEM))
         else:
             records.append(RawRecord(line, obj))

@@ -329,3 +329,53 @@ def test_a_views_own_smaller_limit_message_is_kept(app, indexed_store):
                                   headers={"Authorization": f"Bearer {secret}"})
     assert resp.status_code == 413
     assert "256 KiB" in resp.get_json()["error"]
+
+
+def test_json_bodies_with_lone_surrogates_are_a_400(app, indexed_store):
+    from matcher.tokens import Tokens
+
+    secret, _ = Tokens(indexed_store).create("Test", ["profiles:write"])
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {secret}"}
+    for method, url, body in (
+            ("patch", "/api/profiles/t-co-01", '{"description": "kaputt \\ud800"}'),
+            ("post", "/api/profiles", '{"id": "n1", "kind": "company", "name": "A\\udc00", '
+                                      '"description": "x", "city": "Freiberg"}'),
+            ("patch", "/api/profiles/t-co-01", '{"\\ud83d": "x"}')):
+        resp = getattr(client, method)(url, data=body, content_type="application/json",
+                                       headers=auth)
+        assert resp.status_code == 400, (url, body, resp.get_data(as_text=True))
+        assert "Surrogat" in resp.get_json()["error"]
+    deep = client.post("/api/profiles", data="[" * 100_000 + "]" * 100_000,
+                       content_type="application/json", headers=auth)
+    assert deep.status_code == 400
+
+
+def test_fuzzed_profile_bodies_never_cause_a_500(app, indexed_store):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from matcher.tokens import Tokens
+    from tests.test_fuzz_import import RECORD, junk
+
+    secret, _ = Tokens(indexed_store).create("Test", ["profiles:write"])
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {secret}"}
+    statuses: set[int] = set()
+
+    @settings(max_examples=150, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(body=st.one_of(RECORD, junk), method=st.sampled_from(["post", "patch", "put"]),
+           ascii_only=st.booleans())
+    def one(body, method: str, ascii_only: bool) -> None:
+        url = "/api/profiles" if method == "post" else "/api/profiles/t-co-04"
+        data = json.dumps(body, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+        resp = getattr(client, method)(url, data=data, content_type="application/json",
+                                       headers=auth)
+        statuses.add(resp.status_code)
+        assert resp.status_code < 500, (method, body, resp.get_data(as_text=True)[:300])
+        if resp.status_code >= 400:
+            assert resp.get_json()["status"] == resp.status_code
+
+    one()
+    assert 400 in statuses

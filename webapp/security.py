@@ -28,6 +28,7 @@ from werkzeug.exceptions import (
 from werkzeug.routing import IntegerConverter
 
 from matcher.errors import MatcherError
+from matcher.models import has_lone_surrogate
 from webapp.errors import error_response
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -85,6 +86,7 @@ def check_request() -> None:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge()
+    _check_json_body()
     raw = request.query_string
     if len(raw) > MAX_QUERY_BYTES:
         raise BadInputError(f"Die Parameter sind zu lang (höchstens {MAX_QUERY_BYTES} Zeichen) "
@@ -103,6 +105,20 @@ def check_request() -> None:
             if _CONTROL.search(value):
                 raise BadInputError(f"Parameter {key[:40]!r} enthält Steuerzeichen (z. B. NUL) "
                                     "— bitte entfernen.")
+
+
+def _check_json_body() -> None:
+    """A JSON body that parses to text which cannot be stored is refused here, for every view
+    (a body that does not parse at all is left to the view's own message)."""
+    if not request.is_json or not request.content_length:
+        return
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise BadInputError("Der JSON-Inhalt ist zu tief verschachtelt.") from None
+    if body is not None and has_lone_surrogate(body):
+        raise BadInputError("Der JSON-Inhalt enthält ein ungültiges Unicode-Escape (einzelnes "
+                            "Surrogat wie \\ud800) — bitte den Text korrekt als UTF-8 senden.")
 
 
 def _style_hashes(body: bytes) -> list[str]:
