@@ -103,7 +103,9 @@ def main(data_dir: str, synthetic: int, embedder: str | None, work: str, section
     lines = [f"{note} ({count:,} profiles, embedder `{settings.embedder}`), measured "
              f"{dt.date.today()} on {machine_summary()}, load average {load} at the end; "
              f"index up to date in {index_s:.1f} s "
-             "before measuring; queries = the 66 eval queries, profiles = the 37 partner cases.",
+             "before measuring; queries = the 66 eval queries, profiles = "
+             + ("the first 30 profiles of the corpus." if synthetic
+                else f"the {len(ids)} partner cases."),
              "", "| call | n | p50 ms | p95 ms |", "|---|---|---|---|"]
     for label, ms in rows:
         p50, p95 = percentiles(ms)
