@@ -20,13 +20,21 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from matcher import text as _text
 from matcher.embed import Embedder, create_embedder
 from matcher.errors import IndexStateError, NotFoundError
 from matcher.geo import Gazetteer, load_gazetteer
-from matcher.indexer import IndexReport, build_index, load_index
+from matcher.indexer import (
+    IndexReport,
+    build_index,
+    index_lock,
+    index_root,
+    load_index,
+    remove_old_builds,
+)
 from matcher.retrieval import QueryEncoder
 from matcher.search import Matcher
 from matcher.settings import Settings
@@ -37,7 +45,6 @@ T = TypeVar("T")
 # Profile fields that no match, explanation or line-up shows or ranks by.
 UNRANKED_FIELDS = frozenset({"employees", "founded", "website", "email", "phone", "street",
                              "postcode"})
-_REBUILD_ATTEMPTS = 3
 
 
 class EmbedderPool:
@@ -110,8 +117,8 @@ class LiveMatcher:
         key: Any = (name, slam, args, tuple(sorted(kwargs.items()))) if cached else None
         try:
             hash(key)
-        except TypeError:  # unhashable arguments: not cached
-            key = None
+        except TypeError:  # e.g. an options dataclass: its repr shows every field
+            key = repr(key)
         with self._state:  # cache hits never wait for a computation
             self._notice_outside_changes()
             hit = self._cache.get(key) if key is not None else None
@@ -254,21 +261,27 @@ class LiveMatcher:
     def _update(self, erase: bool) -> IndexReport:
         writer = self._indexer_store()
         report = build_index(writer, self.settings, embedders=self.pool)
-        for attempt in range(_REBUILD_ATTEMPTS):
-            try:
-                snap = self._open_snapshot()
-                break
-            except IndexStateError:  # a commit slipped in after the build read the store
-                if attempt == _REBUILD_ATTEMPTS - 1:
-                    raise
+        try:
+            snap = self._open_snapshot()
+        except IndexStateError:  # a write committed after the build read the store: build
+            with self._write_lock:  # again while new writes wait, so the two agree
                 report = build_index(writer, self.settings, embedders=self.pool)
+                snap = self._open_snapshot()
         if erase:
             with self._compute:
                 self._forget_texts()
         self._swap(snap)
         if erase:
+            self._drop_previous_builds(snap)
             self._truncate_log()
         return report
+
+    def _drop_previous_builds(self, snap: Snapshot) -> None:
+        """Delete every index build but the one just loaded (a build kept for readers of the
+        previous one still holds the deleted profile's texts)."""
+        current = Path(snap.matcher.index.manifest["path"]).name
+        with index_lock(self.settings.data_dir):
+            remove_old_builds(index_root(self.settings.data_dir), [current])
 
     def _forget_texts(self) -> None:
         """Empty every in-process cache that is keyed by or holds profile texts."""

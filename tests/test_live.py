@@ -203,3 +203,11 @@ def test_deletion_by_another_process_is_erased_here_too(live, gazetteer, setting
     hits = [f for f in data_dir.rglob("*") if f.is_file() and mark.lower().encode()
             in f.read_bytes().lower()]
     assert hits == []
+
+
+def test_calls_with_unhashable_options_are_cached_too(live):
+    from matcher.slam import SlamOptions
+
+    first = live.call("plan", "Erzgebirgskreis", SlamOptions(size=3), slam=True)
+    assert live.call("plan", "Erzgebirgskreis", SlamOptions(size=3), slam=True) is first
+    assert live.call("plan", "Erzgebirgskreis", SlamOptions(size=4), slam=True) is not first
