@@ -80,10 +80,11 @@ def test_search_explanation_profile(browser, server):
     # a filter changes the results without loading a new page
     page.evaluate("window.__samePage = true")
     page.get_by_label("Forschende").check()
-    for _ in range(100):  # the address changes once the new results are in place
+    for _ in range(600):  # the address changes once the new results are in place
         if "kinds=researcher" in page.evaluate("() => document.location.search"):
             break
         page.wait_for_timeout(100)
+    assert "kinds=researcher" in page.evaluate("() => document.location.search")
     page.wait_for_selector("#results:not([aria-busy])")
     assert page.evaluate("window.__samePage === true")
     kinds = page.locator("ol.results li.card span.kind").all_inner_texts()
