@@ -4,6 +4,7 @@ Metallbau GmbH …"): the client an innovation manager is searching for."""
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -13,6 +14,7 @@ LEGAL_FORMS = {"gmbh", "co", "kg", "ag", "ug", "ek", "gbr", "ohg", "mbh", "haftu
                "und", "der", "die", "das", "fuer", "von", "sohne", "soehne", "inh"}
 
 
+_ARTICLES = {"und", "der", "die", "das", "den", "dem", "des", "fuer", "von"}
 _ENDINGS = ("en", "er", "es", "em", "e", "n", "s")
 
 
@@ -75,3 +77,51 @@ def _longest_run(words: list[str], name: set[str]) -> set[str]:
         if len(run) > len(best):
             best = run
     return set(best)
+
+
+_WORD = re.compile(r"[\w&.\-]+")
+_DANGLING = re.compile(r"\b(?:für|fuer|der|die|den|dem|des|von|bei|for|of)\s*(?=[:,;–\-]|$)",
+                       re.IGNORECASE)
+
+
+def without_name(text: str, name: str) -> str:
+    """The request without the organisation's name ("Partner für die Muldental Präzisionsoptik:
+    Prüfung von Optikflächen" → "Partner: Prüfung von Optikflächen"): the name says who the
+    client is, not what it needs, and its words would pull in look-alikes of the client."""
+    name_tokens = set(_tokens(name))
+    words = list(_WORD.finditer(text))
+
+    def role(word: str) -> str:
+        parts = [t for t in fold(word).split() if len(t) > 2]
+        if parts and all(_stem(t) in name_tokens for t in parts):
+            return "name"
+        if all(t in LEGAL_FORMS for t in parts):
+            return "glue"  # legal forms, articles, short words inside a name
+        return "other"
+
+    roles = [role(w.group()) for w in words]
+    best: tuple[int, int, int] = (0, -1, -1)  # (name words, first, last)
+    i = 0
+    while i < len(words):
+        if roles[i] != "name":
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(words) and roles[j + 1] != "other":
+            j += 1
+        while roles[j] == "glue" and fold(words[j].group()) not in LEGAL_FORMS - _ARTICLES:
+            j -= 1
+        count = roles[i:j + 1].count("name")
+        if count > best[0]:
+            best = (count, i, j)
+        i = j + 1
+    if not best[0]:
+        return text
+    first = best[1]
+    while first > 0 and fold(words[first - 1].group()) in _ARTICLES:
+        first -= 1  # "der Muldental Präzisionsoptik"
+    rest = text[:words[first].start()] + text[words[best[2]].end():]
+    while (shorter := _DANGLING.sub("", rest)) != rest:
+        rest = shorter
+    rest = re.sub(r"\s+(?=[:,;])", "", rest)
+    return re.sub(r"\s{2,}", " ", rest).strip(" :,;–-") or text

@@ -117,9 +117,14 @@ class SparseRetriever:
         self._rows = np.array([by_pk[int(pk)] for pk in index.sparse.ids], dtype=np.int64)
 
     def retrieve(self, text: str, filters: Filters, limit: int = 20) -> list[tuple[str, float]]:
-        scores = np.full(len(self.table), -np.inf)
-        scores[self._rows] = self.index.sparse.scores(analyze(text))
-        return top_k(scores, self.table.mask(filters), self.table.ids, limit)
+        return self.retrieve_scores(self.index.sparse.scores(analyze(text)), filters, limit)
+
+    def retrieve_scores(self, scores: np.ndarray, filters: Filters,
+                        limit: int = 20) -> list[tuple[str, float]]:
+        """The best profiles for precomputed sparse scores (aligned with the sparse index)."""
+        full = np.full(len(self.table), -np.inf)
+        full[self._rows] = scores
+        return top_k(full, self.table.mask(filters), self.table.ids, limit)
 
 
 class HybridRetriever:
@@ -138,17 +143,24 @@ class HybridRetriever:
 
     def retrieve(self, text: str, filters: Filters, limit: int = 20) -> list[tuple[str, float]]:
         runs = [(dict(r.retrieve(text, filters, self.depth)), w) for r, w in self.parts]
-        fused: dict[str, float] = {pid: 0.0 for run, _ in runs for pid in run}
-        for run, weight in runs:
-            if not run:
-                continue
-            if self.mode == "rrf":
-                for rank, pid in enumerate(run, 1):
-                    fused[pid] += weight / (self.k + rank)
-                continue
-            values = np.fromiter(run.values(), dtype=np.float64)
-            mean, std = values.mean(), values.std() + 1e-9
-            floor = (values.min() - mean) / std
-            for pid in fused:
-                fused[pid] += weight * ((run[pid] - mean) / std if pid in run else floor)
-        return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        return fuse(runs, self.mode, self.k)[:limit]
+
+
+def fuse(runs: list[tuple[dict[str, float], float]], mode: str = "zscore",
+         k: int = 60) -> list[tuple[str, float]]:
+    """Fuse weighted runs (id -> score, best first) into one ranking (see
+    :class:`HybridRetriever`)."""
+    fused: dict[str, float] = {pid: 0.0 for run, _ in runs for pid in run}
+    for run, weight in runs:
+        if not run:
+            continue
+        if mode == "rrf":
+            for rank, pid in enumerate(run, 1):
+                fused[pid] += weight / (k + rank)
+            continue
+        values = np.fromiter(run.values(), dtype=np.float64)
+        mean, std = values.mean(), values.std() + 1e-9
+        floor = (values.min() - mean) / std
+        for pid in fused:
+            fused[pid] += weight * ((run[pid] - mean) / std if pid in run else floor)
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))

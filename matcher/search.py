@@ -8,16 +8,17 @@ diversity, scored 0–100 and explained in German.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from matcher.clients import ClientFinder
+from matcher.clients import ClientFinder, without_name
 from matcher.embed import create_embedder
 from matcher.errors import MatcherError, NotFoundError
 from matcher.explain import Explanation, Pair, Sentences, best_pair, shared_terms
+from matcher.feedback import Families, feedback_vector, mixed_query
 from matcher.filters import Filters, ProfileTable
 from matcher.geo import Gazetteer, distance_km, load_gazetteer
 from matcher.indexer import LoadedIndex, load_index
@@ -25,7 +26,12 @@ from matcher.models import Profile
 from matcher.privacy import public_record, visible_to
 from matcher.query import ParsedQuery, parse_query
 from matcher.regions import find_region
-from matcher.retrieval import DenseRetriever, HybridRetriever, QueryEncoder, SparseRetriever
+from matcher.retrieval import (
+    DenseRetriever,
+    QueryEncoder,
+    SparseRetriever,
+    fuse,
+)
 from matcher.settings import Settings
 from matcher.store import Store
 from matcher.text import analyze
@@ -86,6 +92,7 @@ class _Candidate:
     pair: Pair | None = None
     rivalry: float = 0.0  # how much more their needs resemble the request than their offers
     kind_factor: float = 1.0
+    family: float = 0.0  # relevance borrowed from the parent or a child
     distance: float | None = None
     raw: float = 0.0
 
@@ -119,9 +126,6 @@ class Matcher:
             QueryEncoder(create_embedder(settings, settings.sentence_embedder, for_queries=True)))
         self.dense = DenseRetriever(self.encode_doc, self.index, self.table)
         self.sparse = SparseRetriever(self.index, self.table)
-        self.hybrid = HybridRetriever([(self.dense, 1.0),
-                                       (self.sparse, settings.fusion_sparse_weight)],
-                                      mode=settings.fusion, k=settings.fusion_k, depth=CANDIDATES)
         self._sparse_row = {int(pk): i for i, pk in enumerate(self.index.sparse.ids)}
         owner = self.index.sent_owner
         self._sent_slices: dict[int, tuple[int, int]] = {}
@@ -133,6 +137,7 @@ class Matcher:
         self.region_names = tuple(settings.regions)
         self.clients = ClientFinder(
             (p.id, p.name) for _, p in store.iter_profiles(("company", "startup", "tgz")))
+        self.families = Families(self.table.parent, self.table.pos)
 
     # -- public API ---------------------------------------------------------
     def match_text(self, text: str, *, near: str | None = None, lat: float | None = None,
@@ -159,10 +164,12 @@ class Matcher:
             center = (lat, lon)
         exclude = set(exclude_ids)
         client_id = self.clients.find(text) if find_client else None
+        client_needs = ""
         if client_id is not None:
             client = self.store.get(client_id)
             if visible_to(client, logged_in):
                 parsed.client = (client.id, client.name)
+                client_needs = client.needs or ""
                 exclude |= self._own_organisation(client, same_institution=True)
                 if center is None and client.lat is not None and client.lon is not None:
                     center = (client.lat, client.lon)
@@ -173,17 +180,19 @@ class Matcher:
             if parsed.region else None,
             logged_in=logged_in, exclude_ids=frozenset(exclude))
         query = parsed.search_text
-        qvec = self.encode_doc(query)
+        if parsed.client is not None:
+            query = without_name(query, parsed.client[1])
+        qvec, sparse_scores = self._query(query, client_needs)
         qsent = self.encode_sent(query)
-        sparse_scores = self.index.sparse.scores(analyze(query))
-        cands = self._candidates(self.hybrid.retrieve(query, filters, CANDIDATES))
-        for c in cands:
-            c.cos = float(self._doc_vector(c.row) @ qvec)
+
+        def fill(c: _Candidate) -> None:
             c.sparse = self._sparse_of(c.row, sparse_scores)
             sent = self._sentences(c.row)
             c.pair = best_pair((qsent[None, :], [query]), sent.of(1, 2), "their_offer")
             c.cross = c.pair.similarity if c.pair else 0.0
             c.rivalry = _rivalry(qsent[None, :], sent)
+
+        cands = self._rerank(self._pool(qvec, sparse_scores, filters), qvec, filters, fill)
         return self._finish(cands, center, None, limit, offset, logged_in, parsed=parsed,
                             query_text=query)
 
@@ -211,15 +220,13 @@ class Matcher:
                 exclude_ids))
         # The profile searches with what it needs: its needs against the others' offers.
         query = src.needs or src.description
-        qvec = self.encode_doc(query)
-        sparse_scores = self.index.sparse.scores(analyze(query))
+        qvec, sparse_scores = self._query(query)
         src_row = self.table.pos[src.id]
         mine = self._sentences(src_row)
         my_needs, my_offers = mine.of(0), mine.of(1, 2)
-        cands = self._candidates(self.hybrid.retrieve(query, filters, CANDIDATES))
         comp = self.settings.complementarity.get(src.kind, {})
-        for c in cands:
-            c.cos = float(self._doc_vector(c.row) @ qvec)
+
+        def fill(c: _Candidate) -> None:
             c.sparse = self._sparse_of(c.row, sparse_scores)
             theirs = self._sentences(c.row)
             pairs = [p for p in (best_pair(my_needs, theirs.of(1, 2), "their_offer"),
@@ -229,6 +236,8 @@ class Matcher:
             c.cross = c.pair.similarity if c.pair else 0.0
             c.rivalry = _rivalry(my_needs[0], theirs)
             c.kind_factor = float(comp.get(str(self.table.kinds[c.row]), 1.0))
+
+        cands = self._rerank(self._pool(qvec, sparse_scores, filters), qvec, filters, fill)
         return self._finish(cands, center, src, limit, offset, logged_in, query_text=query)
 
     # -- internals ----------------------------------------------------------
@@ -262,8 +271,66 @@ class Matcher:
                     own.add(p.id)
         return own
 
-    def _candidates(self, hits: list[tuple[str, float]]) -> list[_Candidate]:
+    def _query(self, text: str, client_needs: str = "") -> tuple[np.ndarray, np.ndarray]:
+        """Query vector and sparse scores of a request; a named client's needs are added
+        with ``client_needs_weight`` (they say what the client is looking for)."""
+        qvec = self.encode_doc(text)
+        sparse_scores = self.index.sparse.scores(analyze(text))
+        weight = float(self.settings.client_needs_weight)
+        if client_needs and weight > 0:
+            qvec = mixed_query(qvec, self.encode_doc(client_needs), weight)
+            sparse_scores = sparse_scores + weight * self.index.sparse.scores(
+                analyze(client_needs))
+        return qvec, sparse_scores
+
+    def _pool(self, qvec: np.ndarray, sparse_scores: np.ndarray,
+              filters: Filters) -> list[_Candidate]:
+        """The hybrid top ``CANDIDATES`` (dense and sparse channel fused) for the filters."""
+        s = self.settings
+        runs = [(dict(self.dense.retrieve_vector(qvec, filters, CANDIDATES)), 1.0),
+                (dict(self.sparse.retrieve_scores(sparse_scores, filters, CANDIDATES)),
+                 float(s.fusion_sparse_weight))]
+        hits = fuse(runs, s.fusion, s.fusion_k)[:CANDIDATES]
         return [_Candidate(pid, self.table.pos[pid]) for pid, _ in hits]
+
+    def _rerank(self, cands: list[_Candidate], qvec: np.ndarray, filters: Filters,
+                fill: Callable[[_Candidate], None]) -> list[_Candidate]:
+        """Score the pool: ``fill`` sets each candidate's signals; the query vector is moved
+        towards the best ``feedback_depth`` candidates (pseudo-relevance feedback), and a
+        candidate borrows relevance from its parent or children (``family_weight``). Relatives
+        of candidates join the pool when they pass the filters and lend their relevance when
+        they are at least visible."""
+        s = self.settings
+        helpers: list[_Candidate] = []
+        if s.family_weight > 0:
+            related = self.families.expand(c.row for c in cands)
+            if related:
+                passes = self.table.mask(filters)
+                visible = self.table.mask(Filters(logged_in=filters.logged_in,
+                                                  exclude_ids=filters.exclude_ids))
+                for row in related:
+                    if passes[row]:
+                        cands.append(_Candidate(self.table.ids[row], row))
+                    elif visible[row]:
+                        helpers.append(_Candidate(self.table.ids[row], row))
+        everyone = cands + helpers
+        vectors = self.index.docs.vectors(self.table.pks[[c.row for c in everyone]])
+        cos = vectors @ qvec
+        for c, value in zip(everyone, cos, strict=True):
+            c.cos = float(value)
+            fill(c)
+        if s.feedback_weight > 0 and cands:
+            first = np.array([sum(self._topical(c).values()) for c in cands])
+            top = np.argsort(-first, kind="stable")[:int(s.feedback_depth)]
+            moved = feedback_vector(qvec, vectors[top], float(s.feedback_weight))
+            for c, value in zip(everyone, vectors @ moved, strict=True):
+                c.cos = float(value)
+        if s.family_weight > 0:
+            own = {c.row: sum(self._topical(c).values()) for c in everyone}
+            lifted = self.families.lift(own, float(s.family_weight))
+            for c in cands:
+                c.family = lifted[c.row] - own[c.row]
+        return cands
 
     def _doc_vector(self, row: int) -> np.ndarray:
         return self.index.docs.vectors(np.array([self.table.pks[row]]))[0]
@@ -321,7 +388,8 @@ class Matcher:
         s = self.settings
         return {"thema": c.cos, "bedarf_angebot": float(s.cross_weight) * c.cross,
                 "stichworte": float(s.sparse_weight) * c.sparse,
-                "gleicher_bedarf": -float(s.competitor_weight) * c.rivalry}
+                "gleicher_bedarf": -float(s.competitor_weight) * c.rivalry,
+                "organisation": c.family}
 
     def calibrate(self, raw: float) -> int:
         """Raw score → 0–100 (logistic around ``score_midpoint``)."""

@@ -89,8 +89,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("competitor_weight", float, 0.1,
             "Penalty for candidates whose needs resemble the request more than their offers "
             "do (peers with the same problem rather than partners)."),
-    Setting("max_per_group", int, 2,
+    Setting("max_per_group", int, 3,
             "At most this many results of one organisation (same parent) in a result page."),
+    Setting("client_needs_weight", float, 0.25,
+            "Weight of a named client's needs added to the request (the client's name itself "
+            "is left out of the search text)."),
+    Setting("feedback_weight", float, 0.3,
+            "Pseudo-relevance feedback: how far the query vector moves towards the mean of the "
+            "best first-pass candidates (0 = off)."),
+    Setting("feedback_depth", int, 3,
+            "Number of best first-pass candidates the feedback vector is taken from."),
+    Setting("family_weight", float, 0.5,
+            "Share of relevance a chair borrows from its best-fitting researcher and a "
+            "researcher from its chair (0 = off)."),
     Setting("complementarity", dict, {
         "company": {"company": 0.85, "startup": 0.95, "chair": 1.0, "researcher": 1.0,
                     "tgz": 0.8, "offering": 0.9},

@@ -22,3 +22,20 @@ def test_does_not_guess_from_generic_words():
     assert finder.find("Wir suchen Metallbau und Schweißen in Zwönitz") is None
     assert finder.find("Uhlig") is None
     assert finder.find("Edelstahlbleche verziehen sich beim Schweißen") is None
+
+
+def test_without_name_keeps_only_what_the_client_needs():
+    from matcher.clients import without_name
+
+    assert without_name("Partner für die Flöhataler Metallbau GmbH: Laserschweißen von Edelstahl",
+                        "Flöhataler Metallbau GmbH") == "Partner: Laserschweißen von Edelstahl"
+    assert without_name("Wer hilft der westerzgebirgischen Druckguss GmbH bei Porosität?",
+                        "Westerzgebirgische Druckguss GmbH") == "Wer hilft bei Porosität?"
+    assert without_name("Alte Drehmaschinen der Präzisionsdreherei Uhlig & Söhne vernetzen",
+                        "Präzisionsdreherei Uhlig & Söhne GmbH & Co. KG") == (
+        "Alte Drehmaschinen vernetzen")
+    assert without_name("Schweißen in Zwönitz", "Flöhataler Metallbau GmbH") == (
+        "Schweißen in Zwönitz")
+    # a request that is nothing but the name stays as it is
+    assert without_name("Flöhataler Metallbau GmbH", "Flöhataler Metallbau GmbH") == (
+        "Flöhataler Metallbau GmbH")
