@@ -114,3 +114,17 @@ def test_planner_plans_the_whole_tour(client):
     assert named, "the fixture has researchers to invite"
     limit = client.application.config["MATCHER_SETTINGS"].slam_max_stops_per_person
     assert max(Counter(named).values()) <= limit
+
+
+def test_edit_links_only_for_managers(client, indexed_store):
+    from matcher.accounts import Accounts
+
+    anonymous = client.get("/profile/t-co-01").get_data(as_text=True)
+    assert "/profile/t-co-01/edit" not in anonymous and "/profile/new" not in anonymous
+    Accounts(indexed_store).add("mara", "geheim-genug-123", "manager")
+    login = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+    client.post("/login", data={"username": "mara", "password": "geheim-genug-123",
+                                "csrf_token": token})
+    page = client.get("/profile/t-co-01").get_data(as_text=True)
+    assert 'href="/profile/t-co-01/edit"' in page and 'href="/profile/new"' in page
