@@ -56,6 +56,9 @@ class Match:
         return {"id": p.id, "kind": p.kind, "name": p.name, "city": p.city,
                 "district": p.district, "score": self.score,
                 "distance_km": None if self.distance_km is None else round(self.distance_km, 1),
+                # about 1 km: enough for a map, not a street address
+                "lat": None if p.lat is None else round(p.lat, 2),
+                "lon": None if p.lon is None else round(p.lon, 2),
                 "institution": p.institution, "parent": p.parent,
                 "description": rec["description"],
                 "why": self.explanation.as_dict(p.name)}
