@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -204,7 +205,10 @@ class Accounts:
             raise MatcherError("Neues Passwort: muss sich vom bisherigen unterscheiden.")
         with self.store.transaction():
             self._users.update(user.pk, {"password_hash": hash_password(new),
-                                         "password_changed_at": stamp(utc_now())})
+                                         # microseconds: sessions opened in the same
+                                         # second as the change must still end
+                                         "password_changed_at": dt.datetime.now(
+                                             dt.UTC).isoformat(timespec="microseconds")})
             self.audit.record(user.username, "user.password", f"user:{user.username}")
         return self.get(user.username)
 
