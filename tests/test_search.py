@@ -143,5 +143,6 @@ def test_json_contract_and_table(runner, indexed_store, data_dir):
 
 
 def test_calibration_is_monotone(matcher):
-    scores = [matcher.calibrate(x) for x in (0.3, 0.6, 0.7, 0.8, 1.2)]
+    mid = matcher.settings.score_midpoint
+    scores = [matcher.calibrate(x) for x in (0.3, 0.6, mid, 0.9, 1.2)]
     assert scores == sorted(scores) and scores[2] == 50 and scores[0] >= 0 and scores[-1] <= 100
