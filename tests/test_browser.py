@@ -4,28 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, running_server
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("MATCHER_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -43,24 +32,8 @@ def browser():
 @pytest.fixture
 def server(indexed_store, data_dir):
     """The production server (waitress via matcher-web) on a free loopback port."""
-    port = free_port()
-    env = {**os.environ, "MATCHER_EMBEDDER": "hashing", "MATCHER_SENTENCE_EMBEDDER": "hashing"}
-    proc = subprocess.Popen([sys.executable, "-c", "from webapp.server import main; main()",
-                             "--data-dir", str(data_dir), "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("server did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with running_server(data_dir) as url:
+        yield url
 
 
 def test_search_explanation_profile(browser, server):

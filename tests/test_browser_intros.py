@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import email
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from email.policy import default as default_policy
 
 import pytest
 
 from matcher.accounts import Accounts
-from tests.test_browser import ARTIFACTS, CHROMIUM, FLAGS, free_port
+from tests.conftest import running_server as server_at
+from tests.test_browser import ARTIFACTS, CHROMIUM, FLAGS
 
 pytestmark = pytest.mark.browser
 PW = "Glück-auf-2026"
@@ -26,26 +23,8 @@ CLIENT = "t-co-01"
 def running_server(data_dir, clock_offset_days: float = 0):
     """matcher-web on a free loopback port; the workspace clock runs ``clock_offset_days``
     ahead."""
-    port = free_port()
-    env = {**os.environ, "MATCHER_EMBEDDER": "hashing", "MATCHER_SENTENCE_EMBEDDER": "hashing",
-           "MATCHER_CLOCK_OFFSET_DAYS": str(clock_offset_days)}
-    proc = subprocess.Popen([sys.executable, "-c", "from webapp.server import main; main()",
-                             "--data-dir", str(data_dir), "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("server did not start")
+    with server_at(data_dir, MATCHER_CLOCK_OFFSET_DAYS=str(clock_offset_days)) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,8 @@ import hashlib
 import http.client
 import json
 import logging
-import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from urllib.parse import quote
 
 import pytest
@@ -25,8 +21,7 @@ from flask import Flask
 
 from matcher.accounts import Accounts
 from matcher.store import Store
-from tests.conftest import ROOT
-from tests.test_browser import free_port
+from tests.conftest import ROOT, running_server
 from webapp import create_app
 from webapp.security import CSP, MAX_QUERY_BYTES
 
@@ -122,23 +117,8 @@ def test_malformed_parameters_get_a_clear_german_400(app):
 @pytest.fixture
 def server(indexed_store, data_dir):
     """The production server (waitress via matcher-web) on a free loopback port."""
-    port = free_port()
-    env = {**os.environ, "MATCHER_EMBEDDER": "hashing", "MATCHER_SENTENCE_EMBEDDER": "hashing"}
-    proc = subprocess.Popen([sys.executable, "-c", "from webapp.server import main; main()",
-                             "--data-dir", str(data_dir), "--port", str(port)], env=env,
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("server did not start")
-    yield port
-    proc.terminate()
-    proc.wait(timeout=10)
+    with running_server(data_dir) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def raw_get(port: int, target: str) -> tuple[int, str]:
