@@ -33,8 +33,7 @@ from matcher.models import RecordValidator
 from matcher.settings import load_settings
 from matcher.store import DB_FILENAME, Store
 from matcher.synthetic import generate_profiles
-from tests.conftest import ROOT
-from tests.test_browser import free_port
+from tests.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 PROFILES = 1000
