@@ -82,15 +82,25 @@ def read_manifest(data_dir: str | Path) -> dict[str, Any] | None:
     """The manifest of the current build, or ``None`` if there is none."""
     root = index_root(data_dir)
     pointer = root / "CURRENT"
-    if not pointer.exists():
-        return None
-    build = root / pointer.read_text(encoding="utf-8").strip()
-    try:
-        manifest: dict[str, Any] = json.loads((build / "manifest.json").read_text("utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    manifest["path"] = str(build)
-    return manifest
+    for _ in range(10):
+        try:
+            name = pointer.read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        build = root / name
+        try:
+            manifest: dict[str, Any] = json.loads((build / "manifest.json").read_text("utf-8"))
+        except (OSError, json.JSONDecodeError):
+            # a concurrent build may have switched CURRENT and removed this build meanwhile
+            try:
+                if pointer.read_text(encoding="utf-8").strip() != name:
+                    continue
+            except OSError:
+                pass
+            return None
+        manifest["path"] = str(build)
+        return manifest
+    return None
 
 
 def expected_models(settings: Settings) -> tuple[str, str]:
