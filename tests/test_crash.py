@@ -70,6 +70,8 @@ def kill_when(proc: subprocess.Popen, trigger: Callable[[], bool] | None, delay:
         return False
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
+    if proc.returncode == 0:  # it finished between the check and the signal
+        return False
     assert proc.returncode == -signal.SIGKILL
     kills[what] += 1
     return True
