@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -102,11 +101,9 @@ def _cells(points: np.ndarray) -> list[Any]:
     return cells
 
 
-@lru_cache(maxsize=1)
-def _build(gazetteer_id: int) -> SaxonyMap:
+def _build(gaz: Gazetteer) -> SaxonyMap:
     from shapely.ops import unary_union
 
-    gaz = _GAZETTEERS[gazetteer_id]
     places = [p for p in gaz.places if p.district]
     lats = np.array([p.lat for p in places])
     lons = np.array([p.lon for p in places])
@@ -145,11 +142,12 @@ def _build(gazetteer_id: int) -> SaxonyMap:
                      proj, tuple(out))
 
 
-_GAZETTEERS: dict[int, Gazetteer] = {}
+_MAPS: dict[int, tuple[Gazetteer, SaxonyMap]] = {}
 
 
 def saxony_map(gazetteer: Gazetteer | None = None) -> SaxonyMap:
     """The map of Saxony with its 13 Kreise (computed once per gazetteer)."""
     gaz = gazetteer or load_gazetteer()
-    _GAZETTEERS[id(gaz)] = gaz
-    return _build(id(gaz))
+    if id(gaz) not in _MAPS:
+        _MAPS[id(gaz)] = (gaz, _build(gaz))  # the gazetteer is kept so its id stays its own
+    return _MAPS[id(gaz)][1]

@@ -41,6 +41,6 @@ def warm_up(app: Any) -> None:
 
     with app.app_context():
         try:
-            services.call(_first_query)
+            services.call(_first_query, cached=False)
         except MatcherError as exc:  # e.g. no index yet: the pages say which command fixes it
             click.echo(f"Hinweis: {exc.message}", err=True)

@@ -42,10 +42,11 @@ def run(fn_name: str, *args: Any, slam: bool = False, **kwargs: Any) -> Any:
     return holder().call(fn_name, *args, slam=slam, **kwargs)
 
 
-def call(fn: Any, *args: Any, slam: bool = False, **kwargs: Any) -> Any:
+def call(fn: Any, *args: Any, slam: bool = False, cached: bool = True, **kwargs: Any) -> Any:
     """Call ``fn(matcher_or_planner, *args, **kwargs)`` on the current snapshot (for library
-    functions that take the loaded Matcher or SlamPlanner as their first argument)."""
-    return holder().call(fn, *args, slam=slam, cached=False, **kwargs)
+    functions that take the loaded Matcher or SlamPlanner as their first argument); equal
+    calls on one snapshot come from the cache unless ``cached`` is false."""
+    return holder().call(fn, *args, slam=slam, cached=cached, **kwargs)
 
 
 def write(change: Callable[[Store], T], *, erase: bool = False) -> T:

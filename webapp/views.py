@@ -76,7 +76,8 @@ def index():
     regions = [r.name for r in all_regions(context.settings().regions, context.gazetteer())]
     kinds = set(",".join(request.args.getlist("kinds")).split(","))
     return render_template("index.html", text=text, args=request.args, regions=regions,
-                           kinds=kinds, stats=context.store().stats(), **ctx)
+                           kinds=kinds, stats=None if text else context.store().stats(),
+                           **ctx)
 
 
 @bp.get("/profile/<profile_id>")
