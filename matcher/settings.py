@@ -55,6 +55,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Weight of e5 in the e5+use concatenation (0..1; USE gets the rest)."),
     Setting("embed_batch_size", int, 16, "Texts per model call when embedding."),
     Setting("embed_threads", int, 0, "CPU threads for the encoders (0 = library default)."),
+    Setting("st_runtime", str, "onnx",
+            "Runtime of minilm and st:MODEL backends: onnx (ONNX Runtime; the model is exported "
+            "once from its local weights to DATA_DIR/cache/onnx) or torch (sentence-transformers). "
+            "Same vectors."),
     Setting("embed_query_prefix", str, "",
             "Prefix for queries with st:MODEL backends (e.g. 'query: ' for e5 models)."),
     Setting("embed_document_prefix", str, "",

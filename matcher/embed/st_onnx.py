@@ -1,0 +1,221 @@
+"""A sentence-transformers model run by ONNX Runtime: same weights, same vectors, less time.
+
+The transformer of a local sentence-transformers model is exported once to ONNX (with torch,
+from the local weights, nothing downloaded) into a cache directory and reused on every later
+start; tokenisation (Hugging Face ``tokenizers``), pooling and normalisation are done here the
+way sentence-transformers does them. Only the common layout is supported — Transformer,
+Pooling (cls, max, mean, mean-sqrt-len), optional Normalize; :func:`read_pipeline` returns
+``None`` for anything else and the caller keeps the torch runtime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from matcher.embed.base import require
+
+log = logging.getLogger(__name__)
+
+# Bump when the exported graph changes (inputs, outputs, opset): old cache entries are re-made.
+EXPORT_FORMAT = "onnx-last-hidden-state-v1"
+OPSET = 17
+_MODULES = {"Transformer", "Pooling", "Normalize"}
+_POOLING_ORDER = ("cls", "max", "mean", "mean_sqrt_len")  # sentence-transformers' concat order
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """What sentence-transformers does around the transformer of one model."""
+
+    max_seq_length: int
+    pooling: tuple[str, ...]
+    normalize: bool
+    do_lower_case: bool
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def read_pipeline(model_dir: Path) -> Pipeline | None:
+    """The model's modules as a :class:`Pipeline`, or ``None`` when ONNX cannot run it here."""
+    modules = _json(model_dir / "modules.json")
+    if not isinstance(modules, list) or not (model_dir / "tokenizer.json").is_file():
+        return None
+    kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
+    if not kinds or kinds[0] != "Transformer" or modules[0].get("path", "") != "" \
+            or not set(kinds) <= _MODULES or "Pooling" not in kinds:
+        return None
+    pool = _json(model_dir / modules[kinds.index("Pooling")]["path"] / "config.json")
+    modes = tuple(m for m in _POOLING_ORDER if pool.get(f"pooling_mode_{m}_tokens")
+                  or (m == "cls" and pool.get("pooling_mode_cls_token")))
+    known = {f"pooling_mode_{m}_tokens" for m in _POOLING_ORDER} | {"pooling_mode_cls_token"}
+    if not modes or any(v and k.startswith("pooling_mode") and k not in known
+                        for k, v in pool.items()):
+        return None
+    bert = _json(model_dir / "sentence_bert_config.json")
+    max_len = bert.get("max_seq_length") or min(
+        int(_json(model_dir / "config.json").get("max_position_embeddings", 512)),
+        int(_json(model_dir / "tokenizer_config.json").get("model_max_length", 512)))
+    return Pipeline(int(max_len), modes, "Normalize" in kinds, bool(bert.get("do_lower_case")))
+
+
+def fingerprint(model_dir: Path) -> str:
+    """Hex digest of every file of the model (name, size, modification time) and the export
+    format: it changes when the model is replaced or re-installed."""
+    h = hashlib.sha256(EXPORT_FORMAT.encode())
+    for f in sorted(p for p in model_dir.rglob("*") if p.is_file()):
+        st = f.stat()
+        h.update(f"{f.relative_to(model_dir)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def _slug(model_dir: Path) -> str:
+    """Folder name prefix of one model location: its name and a digest of its path."""
+    where = model_dir.resolve()
+    name = "".join(c if c.isalnum() else "-" for c in where.name)[-40:]
+    return f"{name}-{hashlib.sha256(str(where).encode()).hexdigest()[:8]}"
+
+
+def onnx_path(model_dir: Path, cache_dir: Path) -> Path:
+    """Where the export of this model (in its current state) lives in ``cache_dir``."""
+    return cache_dir / f"{_slug(model_dir)}-{fingerprint(model_dir)[:16]}" / "model.onnx"
+
+
+def ensure_onnx(model_dir: Path, cache_dir: Path) -> tuple[Path, float]:
+    """The cached ONNX export of ``model_dir``, exporting it first when missing or outdated.
+
+    Returns the file and the seconds spent exporting (0.0 when the cache was used). The file
+    appears atomically (temporary file + rename); exports of earlier versions of the same model
+    are removed.
+
+    Raises:
+        MissingPackageError: torch or transformers is needed for the export and missing.
+    """
+    target = onnx_path(model_dir, cache_dir)
+    if target.is_file():
+        return target, 0.0
+    started = time.perf_counter()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export-", suffix=".onnx")
+    os.close(fd)
+    try:
+        _export(model_dir, Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp made it private; the cache is as readable as the data
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    outdated = re.compile(re.escape(_slug(model_dir)) + "-[0-9a-f]{16}")
+    for old in cache_dir.iterdir():
+        if old != target.parent and outdated.fullmatch(old.name):
+            shutil.rmtree(old, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    log.info("ONNX export of %s: %s (%.1f s)", model_dir, target, seconds)
+    return target, seconds
+
+
+def _export(model_dir: Path, out: Path) -> None:
+    """Trace the transformer (last hidden state) into ``out`` with dynamic batch and length."""
+    torch: Any = require("torch", "torch")
+    transformers: Any = require("transformers", "transformers")
+    model = transformers.AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
+    model.eval()
+    tok = _tokenizer(model_dir, 16)
+    # Two texts of different length: the trace must see padding, or the mask is folded away.
+    enc = tok.encode_batch(["Ein Beispielsatz für den Export.", "Kurz."])
+    names = _input_names(model)
+    arrays = _arrays(enc, names)
+
+    class LastHiddenState(torch.nn.Module):  # positional inputs in a fixed order
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *inputs: Any) -> Any:
+            return self.model(**dict(zip(names, inputs, strict=True))).last_hidden_state
+
+    axes = {n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(LastHiddenState(), tuple(torch.from_numpy(arrays[n]) for n in names),
+                          str(out), input_names=names, output_names=["last_hidden_state"],
+                          dynamic_axes=axes, opset_version=OPSET, dynamo=False)
+
+
+def _input_names(model: Any) -> list[str]:
+    """The tokenizer outputs the model takes (BERT: ids, mask, token types; XLM-R: no types)."""
+    names = ["input_ids", "attention_mask"]
+    if int(getattr(model.config, "type_vocab_size", 0) or 0) > 1:
+        names.append("token_type_ids")
+    return names
+
+
+def _tokenizer(model_dir: Path, max_length: int) -> Any:
+    tokenizers: Any = require("tokenizers", "tokenizers")
+    tok = tokenizers.Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    special = {**_json(model_dir / "special_tokens_map.json"),
+               **_json(model_dir / "tokenizer_config.json")}
+    pad = special.get("pad_token", "[PAD]")
+    pad = pad.get("content", "[PAD]") if isinstance(pad, dict) else str(pad)
+    pad_id = tok.token_to_id(pad)
+    tok.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token=pad)
+    tok.enable_truncation(max_length=max_length)
+    return tok
+
+
+def _arrays(encodings: list[Any], names: list[str]) -> dict[str, np.ndarray]:
+    fields = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
+    return {n: np.array([getattr(e, fields[n]) for e in encodings], dtype=np.int64)
+            for n in names}
+
+
+class OnnxSentenceEncoder:
+    """Runs an exported transformer and pools its output like sentence-transformers."""
+
+    def __init__(self, model_dir: Path, model_file: Path, pipeline: Pipeline,
+                 threads: int | None = None) -> None:
+        ort: Any = require("onnxruntime", "onnxruntime")
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.intra_op_num_threads = threads or 0
+        opts.inter_op_num_threads = 1
+        # Idle worker threads sleep instead of spinning: on a shared machine spinning threads
+        # take the cores other processes (and the next query) need.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(str(model_file), opts,
+                                             providers=["CPUExecutionProvider"])
+        self._names = [i.name for i in self._session.get_inputs()]
+        self._tok = _tokenizer(model_dir, pipeline.max_seq_length)
+        self.pipeline = pipeline
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Pooled (and, if the model says so, unit-length) float32 vectors of ``texts``."""
+        if self.pipeline.do_lower_case:
+            texts = [t.lower() for t in texts]
+        feed = _arrays(self._tok.encode_batch(texts), self._names)
+        hidden = self._session.run(None, feed)[0].astype(np.float32)
+        mask = feed["attention_mask"][..., None].astype(np.float32)
+        counts = np.maximum(mask.sum(axis=1), 1e-9)
+        pooled = {
+            "cls": lambda: hidden[:, 0],
+            "max": lambda: np.where(mask > 0, hidden, -1e9).max(axis=1),
+            "mean": lambda: (hidden * mask).sum(axis=1) / counts,
+            "mean_sqrt_len": lambda: (hidden * mask).sum(axis=1) / np.sqrt(counts),
+        }
+        out = np.concatenate([pooled[m]() for m in self.pipeline.pooling], axis=1)
+        if self.pipeline.normalize:
+            out = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out.astype(np.float32)

@@ -1,0 +1,139 @@
+"""The ONNX runtime of sentence-transformers models: pipeline detection, export cache, vectors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from matcher.embed import create_embedder, st_onnx
+from matcher.embed.sentence_transformers import SentenceTransformerEmbedder
+from matcher.errors import ConfigError, MissingPackageError
+from matcher.settings import load_settings
+
+GERMAN = [
+    "Laserstrahlschweißen dünner Edelstahlbleche für die Medizintechnik",
+    "Wir suchen eine Hochschule für die Prüfung von Oberflächen in Freiberg.",
+    "Größere Übungsräume für Schülerinnen und Schüler im Erzgebirge",
+    "Brot mit längerer Haltbarkeit ohne Zusatzstoffe",
+    "Ö",
+    "Gründerzentrum mit Reinraum, Laboren und Coworking-Flächen in Chemnitz; Beratung zu "
+    "Fördermitteln, Patenten und Finanzierung für junge Technologieunternehmen. " * 6,
+]
+
+
+def _model_dir(root: Path, modules: list[str], pooling: dict[str, bool] | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    paths = {"Transformer": "", "Pooling": "1_Pooling", "Normalize": "2_Normalize",
+             "Dense": "2_Dense"}
+    (root / "modules.json").write_text(json.dumps([
+        {"idx": i, "name": str(i), "path": paths[m],
+         "type": f"sentence_transformers.models.{m}"} for i, m in enumerate(modules)]))
+    (root / "1_Pooling").mkdir(exist_ok=True)
+    (root / "1_Pooling" / "config.json").write_text(json.dumps(
+        pooling or {"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False}))
+    (root / "sentence_bert_config.json").write_text('{"max_seq_length": 128}')
+    (root / "tokenizer.json").write_text("{}")
+    (root / "model.safetensors").write_bytes(b"weights v1")
+    return root
+
+
+def test_pipeline_of_supported_and_unsupported_models(tmp_path):
+    ok = st_onnx.read_pipeline(_model_dir(tmp_path / "a", ["Transformer", "Pooling",
+                                                          "Normalize"]))
+    assert ok == st_onnx.Pipeline(128, ("mean",), True, False)
+    both = st_onnx.read_pipeline(_model_dir(tmp_path / "b", ["Transformer", "Pooling"], {
+        "pooling_mode_cls_token": True, "pooling_mode_mean_tokens": True}))
+    assert both is not None and both.pooling == ("cls", "mean") and not both.normalize
+    assert st_onnx.read_pipeline(_model_dir(tmp_path / "c", ["Transformer", "Pooling",
+                                                             "Dense"])) is None
+    assert st_onnx.read_pipeline(_model_dir(tmp_path / "d", ["Transformer", "Pooling"], {
+        "pooling_mode_weightedmean_tokens": True})) is None
+    no_tokenizer = _model_dir(tmp_path / "e", ["Transformer", "Pooling"])
+    (no_tokenizer / "tokenizer.json").unlink()
+    assert st_onnx.read_pipeline(no_tokenizer) is None
+    assert st_onnx.read_pipeline(tmp_path / "missing") is None
+
+
+@pytest.fixture
+def fake_export(monkeypatch):
+    calls: list[Path] = []
+
+    def export(model_dir: Path, out: Path) -> None:
+        calls.append(model_dir)
+        out.write_bytes((model_dir / "model.safetensors").read_bytes())
+
+    monkeypatch.setattr(st_onnx, "_export", export)
+    return calls
+
+
+def test_export_is_cached_atomically_and_redone_when_the_model_changes(tmp_path, fake_export):
+    model, cache = _model_dir(tmp_path / "m", ["Transformer", "Pooling"]), tmp_path / "cache"
+    first, seconds = st_onnx.ensure_onnx(model, cache)
+    assert first.read_bytes() == b"weights v1" and seconds > 0 and cache in first.parents
+    again, seconds = st_onnx.ensure_onnx(model, cache)
+    assert again == first and seconds == 0.0 and len(fake_export) == 1
+    (model / "model.safetensors").write_bytes(b"weights version 2")
+    changed, _ = st_onnx.ensure_onnx(model, cache)
+    assert changed != first and changed.read_bytes() == b"weights version 2"
+    assert len(fake_export) == 2 and not first.parent.exists()  # the outdated export is gone
+    assert [p.name for p in changed.parent.iterdir()] == ["model.onnx"]  # no temp files
+
+
+def test_two_models_keep_their_own_exports(tmp_path, fake_export):
+    cache = tmp_path / "cache"
+    a, _ = st_onnx.ensure_onnx(_model_dir(tmp_path / "x" / "model", ["Transformer", "Pooling"]),
+                               cache)
+    b, _ = st_onnx.ensure_onnx(_model_dir(tmp_path / "y" / "model", ["Transformer", "Pooling"]),
+                               cache)
+    assert a != b and a.is_file() and b.is_file()
+
+
+def test_failed_export_leaves_nothing(tmp_path, monkeypatch):
+    def broken(model_dir: Path, out: Path) -> None:
+        out.write_bytes(b"half")
+        raise RuntimeError("export kaputt")
+
+    monkeypatch.setattr(st_onnx, "_export", broken)
+    model, cache = _model_dir(tmp_path / "m", ["Transformer", "Pooling"]), tmp_path / "cache"
+    with pytest.raises(RuntimeError):
+        st_onnx.ensure_onnx(model, cache)
+    assert not any(p.is_file() for p in cache.rglob("*"))
+    assert not st_onnx.onnx_path(model, cache).exists()
+
+
+def test_unknown_runtime_and_missing_onnxruntime_are_clear(tmp_path, monkeypatch):
+    with pytest.raises(ConfigError) as exc:
+        SentenceTransformerEmbedder("packaged:all-minilm-l6-v2", runtime="tensorflow")
+    assert "onnx" in exc.value.message
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(MissingPackageError) as missing:
+        SentenceTransformerEmbedder("packaged:all-minilm-l6-v2", runtime="onnx",
+                                    cache_dir=tmp_path)
+    assert "pip install onnxruntime" in missing.value.message
+
+
+@pytest.mark.slow
+def test_onnx_and_torch_give_the_same_vectors(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings = load_settings({"data_dir": str(tmp_path), "embed_threads": 1}, environ={})
+    onnx = create_embedder(settings.replace(st_runtime="onnx"), "minilm")
+    torch = create_embedder(settings.replace(st_runtime="torch"), "minilm")
+    assert (onnx.runtime, torch.runtime) == ("onnx", "torch")
+    assert onnx.model_id == torch.model_id and onnx.dim == torch.dim == 384
+    exported = list((tmp_path / "cache" / "onnx").glob("*/model.onnx"))
+    assert len(exported) == 1 and onnx.export_seconds > 0
+    for encode in ("encode_documents", "encode_queries"):
+        a, b = getattr(onnx, encode)(GERMAN), getattr(torch, encode)(GERMAN)
+        assert a.dtype == np.float32 and a.shape == b.shape == (len(GERMAN), 384)
+        assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+        assert np.min(np.sum(a * b, axis=1)) >= 0.999
+    # one text alone (no padding) equals the same text in a padded batch
+    alone = onnx.encode_documents(GERMAN[4:5])[0]
+    assert float(alone @ onnx.encode_documents(GERMAN)[4]) >= 0.9999
+    reopened = create_embedder(settings, "minilm")
+    assert reopened.export_seconds == 0.0
+    assert list((tmp_path / "cache" / "onnx").glob("*/model.onnx")) == exported
