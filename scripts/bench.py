@@ -497,10 +497,10 @@ def run(sizes: str, stages: str, embedder: str, work: Path, derive_from: int) ->
 @click.option("--work", default="/tmp/matcher-bench", show_default=True,
               type=click.Path(file_okay=False, path_type=Path))
 def write(work: Path) -> None:
-    """Render WORK/results into docs/BENCHMARKS.md."""
+    """Render WORK/results into docs/BENCHMARKS.md (sections without figures keep their text)."""
     from bench_report import render
 
-    render(work / "results", DOC)
+    click.echo("written: " + ", ".join(render(work / "results", DOC)), err=True)
 
 
 if __name__ == "__main__":

@@ -130,22 +130,63 @@ def txtai_table(res: dict[tuple[str, str], Any]) -> str:
     return "\n\n".join(runs) or "(not measured yet)"
 
 
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}×" if a is not None and b else "–"
+
+
+def _build_rows(m: dict[str, Any], t: dict[str, Any]) -> list[str]:
+    """Where matcher's build time goes, against txtai's whole build."""
+    parts = m.get("build_parts")
+    if not parts:
+        return []
+    loads = ", ".join(f"{k} {v:.1f} s" for k, v in parts["model loads"].items())
+    prof = parts["profiles (load + embed)"]
+    rows = [f"| … profile vectors (model load + embedding) | {prof} | {t['build_s']} (all) | "
+            f"{_ratio(prof, t['build_s'])} |",
+            f"| … sentence vectors (USE, load + embedding) | "
+            f"{parts['sentences (load + embed)']} | – | – |",
+            f"| … lemmas, TF-IDF, FAISS, files | {parts['rest (lemmas, TF-IDF, FAISS, files)']} | "
+            "– | – |",
+            f"| … of these, model loads | {loads} | – | – |"]
+    return rows
+
+
+def _floor_rows(m: dict[str, Any], t: dict[str, Any]) -> list[str]:
+    """The model's own time and the floor (encoding + one exact scan) of a dense query."""
+    if "encode" not in m:
+        return []
+    floor = m["encode"]["p50_ms"] + m["scan"]["p50_ms"]
+    t_enc = t.get("encode")
+    return [
+        f"| query ms p50 / p95: model encoding alone | {_lat(m['encode'])} | {_lat(t_enc)} | "
+        f"{_ratio(m['encode']['p50_ms'], t_enc and t_enc['p50_ms'])} |",
+        f"| query ms p50 / p95: one exact scan of the vectors (FAISS flat, top 10) | "
+        f"{m['scan']['p50_ms']:.2f} / {m['scan']['p95_ms']:.2f} | – | – |",
+        f"| floor ms (encoding p50 + scan p50) · dense search p50 / floor | {floor:.1f} · "
+        f"{m['dense_search']['p50_ms'] / floor:.2f}× | – | – |"]
+
+
 def txtai_run(r: dict[str, Any]) -> str:
     m, t = r["matcher"], r["txtai"]
     m_peak, t_peak, t_p50 = m["end"]["peak_rss_mb"], t["end"]["peak_rss_mb"], t["search"]["p50_ms"]
-
-    def ratio(a: float, b: float) -> str:
-        return f"{a / b:.2f}×" if b else "–"
-
+    ratio = _ratio
+    runtime = m.get("runtime", "torch")
+    export = (f" The one-time ONNX export before the build took {r['onnx_export_s']} s "
+              "(0 = reused from the cache)." if runtime == "onnx" and "onnx_export_s" in r
+              else "")
     lines = [
-        f"**Encoder threads: {r.get('threads', 'library default')}.** Measured {_when(r)}; "
+        f"**Threads of encoder and FAISS: {r.get('threads', 'library default')}; matcher runs "
+        f"the model with {'ONNX Runtime' if runtime == 'onnx' else 'torch'}, txtai with torch "
+        f"(sentence-transformers).** Measured {_when(r)}; "
         f"txtai {r['txtai_version']} (FAISS backend, its defaults); 599 demo profiles, 66 "
-        "judged queries, 37 partner cases.",
+        f"judged queries, 37 partner cases.{export}",
         "", "| | matcher | txtai | matcher / txtai |", "|---|---|---|---|",
         f"| index build s (fresh, no cache) | {m['build_s']} | {t['build_s']} | "
         f"{ratio(m['build_s'], t['build_s'])} |",
+        *_build_rows(m, t),
         f"| peak RSS MB (build + queries) | {m_peak:.0f} | {t_peak:.0f} | "
         f"{ratio(m_peak, t_peak)} |",
+        *_floor_rows(m, t),
         f"| query ms p50 / p95: dense search, top 10 | {_lat(m['dense_search'])} | "
         f"{_lat(t['search'])} | {ratio(m['dense_search']['p50_ms'], t['search']['p50_ms'])} |",
         f"| query ms p50 / p95: full matching (parse, hybrid, re-rank, explain) | "
@@ -158,6 +199,11 @@ def txtai_run(r: dict[str, Any]) -> str:
         f"{t['ndcg_queries']:.3f} | {ratio(m['full']['ndcg_queries'], t['ndcg_queries'])} |",
         f"| nDCG@10 partner cases: full matching | {m['full']['ndcg_partners']:.3f} | "
         f"{t['ndcg_partners']:.3f} | {ratio(m['full']['ndcg_partners'], t['ndcg_partners'])} |"]
+    if "encode_torch" in m:
+        o, tt = m["encode"]["p50_ms"], m["encode_torch"]["p50_ms"]
+        lines += ["", f"The same model in matcher's process with torch instead of ONNX Runtime "
+                      f"(same queries, right after): encoding {_lat(m['encode_torch'])} ms "
+                      f"p50 / p95 — ONNX Runtime takes {o / tt:.2f}× the time of torch."]
     return "\n".join(lines)
 
 
@@ -172,12 +218,24 @@ def profile_text(res: dict[tuple[str, str], Any]) -> str:
             f"{_when(res[(n, 'library')])}):\n\n```\n" + "\n".join(keep) + "\n```")
 
 
-def render(folder: Path, doc: Path) -> None:
+# Which result stages a section is made from: a section without figures keeps its text.
+SECTION_STAGES = {"scale": ("ingest", "index", "library", "http"), "files": ("index",),
+                  "vectors": ("vectors",), "floor": ("vectors",), "embed_rates": ("embed",),
+                  "memory": ("memory",), "txtai": ("txtai",), "query_profile": ("library",)}
+
+
+def render(folder: Path, doc: Path) -> list[str]:
+    """Rewrite the sections of ``doc`` that ``folder`` has figures for; returns their names."""
     res = _load(folder)
     if not res:
         raise SystemExit(f"no results in {folder}")
-    for name, body in (("scale", scale_table(res)), ("files", files_table(res)),
-                       ("vectors", vectors_table(res)), ("floor", floor_table(res)),
-                       ("embed_rates", embed_table(res)), ("memory", memory_table(res)),
-                       ("txtai", txtai_table(res)), ("query_profile", profile_text(res))):
-        replace_section(doc, f"bench_{name}", f"Machine: {_machine(res)}.\n\n{body}")
+    tables = {"scale": scale_table, "files": files_table, "vectors": vectors_table,
+              "floor": floor_table, "embed_rates": embed_table, "memory": memory_table,
+              "txtai": txtai_table, "query_profile": profile_text}
+    written = []
+    for name, table in tables.items():
+        if not any(st.startswith(SECTION_STAGES[name]) for _, st in res):
+            continue
+        replace_section(doc, f"bench_{name}", f"Machine: {_machine(res)}.\n\n{table(res)}")
+        written.append(name)
+    return written

