@@ -52,6 +52,78 @@ def best_pair(needs: tuple[np.ndarray, list[str]], offers: tuple[np.ndarray, lis
     return Pair(nt[i], ot[j], float(sims[i, j]), direction)
 
 
+class SentenceBank:
+    """The sentence vectors of every profile of an index build, grouped by owner (profile pk);
+    scores a query's sentences against many candidates' sentences with one matrix product."""
+
+    def __init__(self, vectors: np.ndarray, fields: np.ndarray, texts: np.ndarray,
+                 owner: np.ndarray) -> None:
+        self.vectors, self.fields, self.texts = vectors, fields.astype(np.int64), texts
+        self._slices: dict[int, tuple[int, int]] = {}
+        if len(owner):
+            starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+            ends = np.r_[starts[1:], len(owner)]
+            self._slices = {int(owner[a]): (int(a), int(b))
+                            for a, b in zip(starts, ends, strict=True)}
+
+    def of(self, pk: int) -> Sentences:
+        """One profile's sentences."""
+        a, b = self._slices.get(int(pk), (0, 0))
+        return Sentences(self.vectors[a:b], self.fields[a:b], [str(t) for t in self.texts[a:b]])
+
+    def best(self, queries: np.ndarray, pks: list[int]) -> SentenceHits:
+        """For each profile in ``pks`` and each field, its sentence most similar to any row of
+        ``queries`` (and which row that was)."""
+        n = len(pks)
+        sim = np.full((n, len(FIELD_NAMES)), -np.inf, dtype=np.float32)
+        sent = np.zeros((n, len(FIELD_NAMES)), dtype=np.int64)
+        query = np.zeros((n, len(FIELD_NAMES)), dtype=np.int64)
+        spans = [self._slices.get(int(pk), (0, 0)) for pk in pks]
+        lengths = np.array([b - a for a, b in spans], dtype=np.int64)
+        if not len(queries) or not lengths.sum():
+            return SentenceHits(sim, sent, query)
+        idx = np.concatenate([np.arange(a, b) for a, b in spans])
+        scores = queries @ self.vectors[idx].T  # (queries, sentences of the candidates)
+        col_best, col_query = scores.max(axis=0), scores.argmax(axis=0)
+        key = np.repeat(np.arange(n), lengths) * len(FIELD_NAMES) + self.fields[idx]
+        order = np.lexsort((-col_best, key))  # per (candidate, field): best sentence first
+        first = order[np.r_[True, key[order][1:] != key[order][:-1]]]
+        sim.flat[key[first]] = col_best[first]
+        sent.flat[key[first]] = idx[first]
+        query.flat[key[first]] = col_query[first]
+        return SentenceHits(sim, sent, query)
+
+
+@dataclass
+class SentenceHits:
+    """Per candidate (row) and field code (column): best similarity (-inf where the candidate
+    has no sentence of that field), the bank index of that sentence and the query row."""
+
+    sim: np.ndarray
+    sent: np.ndarray
+    query: np.ndarray
+
+    def pair(self, i: int, fields: tuple[int, ...], bank: SentenceBank, query_texts: list[str],
+             direction: str) -> Pair | None:
+        """The best pair of candidate ``i`` among ``fields``: query sentence ↔ candidate
+        sentence for ``their_offer``, candidate sentence ↔ query sentence for ``your_offer``."""
+        f = max(fields, key=lambda code: self.sim[i, code])  # first field wins a tie
+        if not np.isfinite(self.sim[i, f]):
+            return None
+        mine, theirs = query_texts[int(self.query[i, f])], str(bank.texts[self.sent[i, f]])
+        if direction == "their_offer":
+            return Pair(mine, theirs, float(self.sim[i, f]), direction)
+        return Pair(theirs, mine, float(self.sim[i, f]), direction)
+
+    def rivalry(self, i: int) -> float:
+        """max(0, best similarity to their needs − to their offers): a candidate that has the
+        same problem is a peer, not a partner."""
+        need, offer = self.sim[i, 0], self.sim[i, 1]
+        need_sim = float(need) if np.isfinite(need) else 0.0
+        offer_sim = float(offer) if np.isfinite(offer) else 0.0
+        return max(0.0, need_sim - offer_sim)
+
+
 def shared_terms(a: str, b: str, limit: int = 6) -> list[str]:
     """Noun lemmas both texts use; a long word also counts when it is part of a compound on
     the other side ("schweißen" in "laserstrahlschweißen")."""

@@ -17,7 +17,7 @@ import numpy as np
 from matcher.clients import ClientFinder, without_name
 from matcher.embed import create_embedder
 from matcher.errors import MatcherError, NotFoundError
-from matcher.explain import Explanation, Pair, Sentences, best_pair, shared_terms
+from matcher.explain import Explanation, Pair, SentenceBank, Sentences, shared_terms
 from matcher.feedback import Families, feedback_vector, mixed_query
 from matcher.filters import Filters, ProfileTable
 from matcher.geo import Gazetteer, distance_km, load_gazetteer
@@ -100,18 +100,6 @@ class _Candidate:
     raw: float = 0.0
 
 
-def _rivalry(needs: np.ndarray, theirs: Sentences) -> float:
-    """max(0, best similarity of the needs to their needs − to their offers): a candidate that
-    has the same problem is a peer, not a partner."""
-    if not len(needs):
-        return 0.0
-    their_needs, _ = theirs.of(0)
-    their_offers, _ = theirs.of(1)
-    need_sim = float((needs @ their_needs.T).max()) if len(their_needs) else 0.0
-    offer_sim = float((needs @ their_offers.T).max()) if len(their_offers) else 0.0
-    return max(0.0, need_sim - offer_sim)
-
-
 class Matcher:
     """Loads the index and models once; answers match requests (thread-safe for reads)."""
 
@@ -130,13 +118,8 @@ class Matcher:
         self.dense = DenseRetriever(self.encode_doc, self.index, self.table)
         self.sparse = SparseRetriever(self.index, self.table)
         self._sparse_row = {int(pk): i for i, pk in enumerate(self.index.sparse.ids)}
-        owner = self.index.sent_owner
-        self._sent_slices: dict[int, tuple[int, int]] = {}
-        if len(owner):
-            starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-            ends = np.r_[starts[1:], len(owner)]
-            self._sent_slices = {int(owner[s]): (int(s), int(e)) for s, e in zip(starts, ends,
-                                                                                   strict=True)}
+        self.bank = SentenceBank(self.index.sent_vectors, self.index.sent_field,
+                                 self.index.sent_text, self.index.sent_owner)
         self.region_names = tuple(settings.regions)
         self.clients = ClientFinder(
             (p.id, p.name) for _, p in store.iter_profiles(("company", "startup", "tgz")))
@@ -188,12 +171,13 @@ class Matcher:
         qvec, sparse_scores = self._query(query, client_needs)
         qsent = self.encode_sent(query)
 
-        def fill(c: _Candidate) -> None:
-            c.sparse = self._sparse_of(c.row, sparse_scores)
-            sent = self._sentences(c.row)
-            c.pair = best_pair((qsent[None, :], [query]), sent.of(1, 2), "their_offer")
-            c.cross = c.pair.similarity if c.pair else 0.0
-            c.rivalry = _rivalry(qsent[None, :], sent)
+        def fill(cands: list[_Candidate]) -> None:
+            hits = self.bank.best(qsent[None, :], self._pks(cands))
+            for i, c in enumerate(cands):
+                c.sparse = self._sparse_of(c.row, sparse_scores)
+                c.pair = hits.pair(i, (1, 2), self.bank, [query], "their_offer")
+                c.cross = c.pair.similarity if c.pair else 0.0
+                c.rivalry = hits.rivalry(i)
 
         cands = self._rerank(self._pool(qvec, sparse_scores, filters), qvec, filters, fill)
         return self._finish(cands, center, None, limit, offset, logged_in, parsed=parsed,
@@ -226,19 +210,23 @@ class Matcher:
         qvec, sparse_scores = self._query(query)
         src_row = self.table.pos[src.id]
         mine = self._sentences(src_row)
-        my_needs, my_offers = mine.of(0), mine.of(1, 2)
+        (need_vecs, need_texts), (offer_vecs, offer_texts) = mine.of(0), mine.of(1, 2)
         comp = self.settings.complementarity.get(src.kind, {})
 
-        def fill(c: _Candidate) -> None:
-            c.sparse = self._sparse_of(c.row, sparse_scores)
-            theirs = self._sentences(c.row)
-            pairs = [p for p in (best_pair(my_needs, theirs.of(1, 2), "their_offer"),
-                                 best_pair(theirs.of(0), my_offers, "your_offer")) if p]
-            pairs.sort(key=lambda p: -p.similarity)
-            c.pair = pairs[0] if pairs else None
-            c.cross = c.pair.similarity if c.pair else 0.0
-            c.rivalry = _rivalry(my_needs[0], theirs)
-            c.kind_factor = float(comp.get(str(self.table.kinds[c.row]), 1.0))
+        def fill(cands: list[_Candidate]) -> None:
+            pks = self._pks(cands)
+            # my needs ↔ their offers, and their needs ↔ my offers
+            to_them, to_me = self.bank.best(need_vecs, pks), self.bank.best(offer_vecs, pks)
+            for i, c in enumerate(cands):
+                c.sparse = self._sparse_of(c.row, sparse_scores)
+                pairs = [p for p in (
+                    to_them.pair(i, (1, 2), self.bank, need_texts, "their_offer"),
+                    to_me.pair(i, (0,), self.bank, offer_texts, "your_offer")) if p]
+                pairs.sort(key=lambda p: -p.similarity)
+                c.pair = pairs[0] if pairs else None
+                c.cross = c.pair.similarity if c.pair else 0.0
+                c.rivalry = to_them.rivalry(i)
+                c.kind_factor = float(comp.get(str(self.table.kinds[c.row]), 1.0))
 
         cands = self._rerank(self._pool(qvec, sparse_scores, filters), qvec, filters, fill)
         return self._finish(cands, center, src, limit, offset, logged_in, query_text=query)
@@ -297,7 +285,7 @@ class Matcher:
         return [_Candidate(pid, self.table.pos[pid]) for pid, _ in hits]
 
     def _rerank(self, cands: list[_Candidate], qvec: np.ndarray, filters: Filters,
-                fill: Callable[[_Candidate], None]) -> list[_Candidate]:
+                fill: Callable[[list[_Candidate]], None]) -> list[_Candidate]:
         """Score the pool: ``fill`` sets each candidate's signals; the query vector is moved
         towards the best ``feedback_depth`` candidates (pseudo-relevance feedback), and a
         candidate borrows relevance from its parent or children (``family_weight``). Relatives
@@ -321,15 +309,15 @@ class Matcher:
         cos = vectors @ qvec
         for c, value in zip(everyone, cos, strict=True):
             c.cos = float(value)
-            fill(c)
+        fill(everyone)
         if s.feedback_weight > 0 and cands:
-            first = np.array([sum(self._topical(c).values()) for c in cands])
+            first = np.array([self._relevance(c) for c in cands])
             top = np.argsort(-first, kind="stable")[:int(s.feedback_depth)]
             moved = feedback_vector(qvec, vectors[top], float(s.feedback_weight))
             for c, value in zip(everyone, vectors @ moved, strict=True):
                 c.cos = float(value)
         if s.family_weight > 0:
-            own = {c.row: sum(self._topical(c).values()) for c in everyone}
+            own = {c.row: self._relevance(c) for c in everyone}
             lifted = self.families.lift(own, float(s.family_weight))
             for c in cands:
                 c.family = lifted[c.row] - own[c.row]
@@ -347,16 +335,17 @@ class Matcher:
         return self._sentences(self.table.pos[profile_id])
 
     def _sentences(self, row: int) -> Sentences:
-        start, end = self._sent_slices.get(int(self.table.pks[row]), (0, 0))
-        return Sentences(self.index.sent_vectors[start:end], self.index.sent_field[start:end],
-                         [str(t) for t in self.index.sent_text[start:end]])
+        return self.bank.of(int(self.table.pks[row]))
+
+    def _pks(self, cands: list[_Candidate]) -> list[int]:
+        return [int(self.table.pks[c.row]) for c in cands]
 
     def _finish(self, cands: list[_Candidate], center: tuple[float, float] | None,
                 src: Profile | None, limit: int, offset: int, logged_in: bool, *,
                 parsed: ParsedQuery | None = None, query_text: str = "") -> MatchResult:
         s = self.settings
         for c in cands:
-            rel = sum(self._topical(c).values())
+            rel = self._relevance(c)
             bonus = 0.0
             if center is not None and not math.isnan(self.table.lat[c.row]):
                 c.distance = distance_km(center[0], center[1], float(self.table.lat[c.row]),
@@ -393,6 +382,13 @@ class Matcher:
                 "stichworte": float(s.sparse_weight) * c.sparse,
                 "gleicher_bedarf": -float(s.competitor_weight) * c.rivalry,
                 "organisation": c.family}
+
+    def _relevance(self, c: _Candidate) -> float:
+        """The sum of :meth:`_topical` (without building the dict: called for every
+        candidate several times per request)."""
+        s = self.settings
+        return (c.cos + float(s.cross_weight) * c.cross + float(s.sparse_weight) * c.sparse
+                - float(s.competitor_weight) * c.rivalry + c.family)
 
     def calibrate(self, raw: float) -> int:
         """Raw score → 0–100 (logistic around ``score_midpoint``)."""
