@@ -69,3 +69,20 @@ def test_sentence_transformers_loads_packaged_model_offline(monkeypatch, tmp_pat
                             "Welding thin stainless sheet metal", "Bread that stays fresh longer"])
     assert v.shape == (3, 384)
     assert cos(v[0], v[1]) > cos(v[0], v[2])
+
+
+@pytest.mark.slow
+def test_e5_query_threads_are_per_thread_and_change_no_vector():
+    from matcher.embed.e5 import E5Embedder
+
+    e = E5Embedder(query_threads=1)
+    get = e._model._lib.omp_get_max_threads
+    texts = ["Wer kann Edelstahl verzugsarm schweißen?", "Labor für Rauheitsmessung"]
+    docs_before = e.encode_documents(texts)
+    queries = e.encode_queries(texts)
+    assert get() == 1  # this thread encoded a query last
+    docs_after = e.encode_documents(texts)
+    assert get() == e.threads  # documents get their threads back
+    assert np.allclose(docs_before, docs_after, atol=1e-6)
+    reference = E5Embedder(query_threads=None).encode_queries(texts)
+    assert np.allclose(queries, reference, atol=1e-5)

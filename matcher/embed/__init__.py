@@ -20,8 +20,9 @@ def create_embedder(settings: Any = None, name: str | None = None,
     sentence-transformers model name or directory. ``minilm`` and ``st:MODEL`` run with the
     ``st_runtime`` setting (ONNX Runtime, export cached under ``DATA_DIR/cache/onnx``, or torch).
 
-    ``for_queries`` gives USE a single thread: in a process that also runs e5, a second USE
-    thread pool spins against e5's OpenMP threads and makes every query several times slower.
+    ``for_queries`` gives e5 ``query_threads`` threads per query and USE a single thread: in a
+    process that also runs e5, a second USE thread pool spins against e5's OpenMP threads and
+    makes every query several times slower.
 
     Raises:
         ConfigError: unknown backend name.
@@ -41,7 +42,8 @@ def create_embedder(settings: Any = None, name: str | None = None,
     if name == "e5":
         from matcher.embed.e5 import E5Embedder
 
-        return E5Embedder(threads=threads, batch_size=batch)
+        return E5Embedder(threads=threads, batch_size=batch,
+                          query_threads=(settings.query_threads or None) if for_queries else None)
     if name == "use":
         from matcher.embed.use import USEEmbedder
 
@@ -53,7 +55,8 @@ def create_embedder(settings: Any = None, name: str | None = None,
         w = float(settings.embed_ensemble_weight)
         # One USE thread: its thread pool otherwise spins against e5's OpenMP threads and a
         # query takes twice as long (docs/EVALUATION.md). Bulk indexing embeds each part alone.
-        return ConcatEmbedder([create_embedder(settings, "e5"), USEEmbedder(threads=1)],
+        return ConcatEmbedder([create_embedder(settings, "e5", for_queries),
+                               USEEmbedder(threads=1)],
                               [w, 1.0 - w])
     if name == "minilm" or name.startswith("st:"):
         from matcher.embed.sentence_transformers import SentenceTransformerEmbedder
