@@ -52,6 +52,10 @@ def test_pipeline_of_supported_and_unsupported_models(tmp_path):
                                                              "Dense"])) is None
     assert st_onnx.read_pipeline(_model_dir(tmp_path / "d", ["Transformer", "Pooling"], {
         "pooling_mode_weightedmean_tokens": True})) is None
+    prompted = _model_dir(tmp_path / "p", ["Transformer", "Pooling"])
+    (prompted / "config_sentence_transformers.json").write_text(
+        '{"prompts": {"query": "query: "}, "default_prompt_name": "query"}')
+    assert st_onnx.read_pipeline(prompted) is None
     no_tokenizer = _model_dir(tmp_path / "e", ["Transformer", "Pooling"])
     (no_tokenizer / "tokenizer.json").unlink()
     assert st_onnx.read_pipeline(no_tokenizer) is None

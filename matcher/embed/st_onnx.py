@@ -55,6 +55,8 @@ def read_pipeline(model_dir: Path) -> Pipeline | None:
     modules = _json(model_dir / "modules.json")
     if not isinstance(modules, list) or not (model_dir / "tokenizer.json").is_file():
         return None
+    if _json(model_dir / "config_sentence_transformers.json").get("default_prompt_name"):
+        return None  # sentence-transformers would prepend a prompt to every text
     kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
     if not kinds or kinds[0] != "Transformer" or modules[0].get("path", "") != "" \
             or not set(kinds) <= _MODULES or "Pooling" not in kinds:
