@@ -71,4 +71,5 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python scripts/bench.py run --work $(BENCH_WORK) --sizes $(BENCH_SIZES)
 	$(BIN)/python scripts/bench.py run --work $(BENCH_WORK) --sizes 1000 --stages embed
 	$(BIN)/python scripts/bench_txtai.py --work $(BENCH_WORK)
+	$(BIN)/python scripts/bench_txtai.py --work $(BENCH_WORK) --threads 1
 	$(BIN)/python scripts/bench.py write --work $(BENCH_WORK)
