@@ -124,7 +124,8 @@ class GroupScore:
 
 @dataclass
 class EvalReport:
-    """Scores per group ("all", user groups, "place", "kinds", "plain", "partners")."""
+    """Scores per group ("all", user groups, "place", "kinds", "plain", the halves "tuning" and
+    "held_out", "partners" and its halves)."""
 
     method: str
     groups: dict[str, GroupScore] = field(default_factory=dict)
@@ -136,7 +137,16 @@ class EvalReport:
                 "per_query_ndcg@10": {k: round(v, 4) for k, v in self.per_query.items()}}
 
 
-GROUP_ORDER = ("all", "sme", "manager", "organiser", "place", "kinds", "plain", "partners")
+GROUP_ORDER = ("all", "sme", "manager", "organiser", "place", "kinds", "plain", "tuning",
+               "held_out", "partners", "partners_tuning", "partners_held_out")
+
+
+def half_of(case_id: str) -> str:
+    """The half of the judged set a query or partner case belongs to: ``tuning`` when the number
+    in its id is even (q002, p004), ``held_out`` otherwise. Weights are chosen on the tuning half
+    and checked on the held-out half (docs/EVALUATION.md)."""
+    digits = "".join(ch for ch in case_id if ch.isdigit())
+    return "tuning" if digits and int(digits) % 2 == 0 else "held_out"
 
 
 def evaluate(method: str, eval_set: EvalSet, rank: Ranker, rank_profile: ProfileRanker | None,
@@ -146,7 +156,7 @@ def evaluate(method: str, eval_set: EvalSet, rank: Ranker, rank_profile: Profile
     report = EvalReport(method, {g: GroupScore() for g in GROUP_ORDER})
     for q in eval_set.queries:
         ranked = rank(q.text, query_filters(q, gazetteer, regions))[:depth]
-        for tag in ["all", *q.tags]:
+        for tag in ["all", *q.tags, half_of(q.id)]:
             report.groups.setdefault(tag, GroupScore()).add(ranked, q.judgments)
         report.per_query[q.id] = ndcg_at_k(ranked, q.judgments, 10)
     if rank_profile is not None:
@@ -154,7 +164,8 @@ def evaluate(method: str, eval_set: EvalSet, rank: Ranker, rank_profile: Profile
             profile = load_profile(case.profile)
             f = Filters(logged_in=True, exclude_ids=frozenset({profile.id}))
             ranked = rank_profile(profile, f)[:depth]
-            report.groups["partners"].add(ranked, case.judgments)
+            for tag in ("partners", "partners_" + half_of(case.id)):
+                report.groups[tag].add(ranked, case.judgments)
             report.per_query[case.id] = ndcg_at_k(ranked, case.judgments, 10)
     report.groups = {k: v for k, v in report.groups.items() if v.n}
     return report

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from matcher.embed import create_embedder
 from matcher.errors import ConfigError
 from matcher.evaluation import ProfileRanker, Ranker
@@ -19,6 +21,9 @@ from matcher.retrieval import (
 )
 from matcher.settings import Settings
 from matcher.store import Store
+
+if TYPE_CHECKING:
+    from matcher.search import Matcher
 
 METHODS = ("keyword", "dense", "sparse", "hybrid", "hybrid+keyword", "full")
 DEPTH = 50
@@ -71,7 +76,13 @@ def make_rankers(method: str, store: Store, settings: Settings) -> tuple[Ranker,
 def _full_rankers(store: Store, settings: Settings) -> tuple[Ranker, ProfileRanker]:
     from matcher.search import Matcher
 
-    matcher = Matcher(store, settings)
+    return matcher_rankers(Matcher(store, settings))
+
+
+def matcher_rankers(matcher: Matcher) -> tuple[Ranker, ProfileRanker]:
+    """(text ranker, profile ranker) of the complete matching of ``matcher``; its re-ranking
+    weights are read from ``matcher.settings`` at every call (``scripts/eval_sweep.py`` swaps
+    them between runs without reloading models)."""
 
     def rank(text: str, filters: Filters) -> list[str]:
         result = matcher.match_text(

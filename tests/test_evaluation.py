@@ -5,7 +5,7 @@ import json
 import pytest
 
 from matcher.cli import cli
-from matcher.evaluation import evaluate, load_eval_set
+from matcher.evaluation import evaluate, half_of, load_eval_set
 from matcher.ingest import ingest_files
 from matcher.rankers import make_rankers
 from matcher.settings import load_settings
@@ -28,6 +28,9 @@ def test_keyword_eval_groups_and_filters(loaded, gazetteer):
     groups = report.as_dict()["groups"]
     assert groups["all"]["n"] == 3 and groups["place"]["n"] == 2 and groups["kinds"]["n"] == 1
     assert groups["partners"]["n"] == 1
+    # f2 is the tuning half, f1, f3 and fp1 the held-out half
+    assert groups["tuning"]["n"] == 1 and groups["held_out"]["n"] == 2
+    assert groups["partners_held_out"]["n"] == 1 and "partners_tuning" not in groups
     assert 0 < groups["all"]["ndcg@10"] <= 1
     # the kinds/radius query can only return chairs or researchers within 60 km of Görlitz
     ranked = rank("Wasserstoff Elektrolyse", _filters_of(report, gazetteer, settings))
@@ -53,3 +56,10 @@ def test_eval_cli_table_and_json(runner, data_dir):
     bad = runner.invoke(cli, ["--data-dir", str(data_dir), "eval", "--set", str(EVAL),
                               "--method", "orakel"])
     assert bad.exit_code == 1 and "keyword" in bad.output
+
+
+@pytest.mark.parametrize(("case_id", "half"), [("q002", "tuning"), ("q001", "held_out"),
+                                              ("p036", "tuning"), ("p037", "held_out"),
+                                              ("f2", "tuning"), ("ohne", "held_out")])
+def test_half_of_splits_by_the_number_in_the_id(case_id, half):
+    assert half_of(case_id) == half

@@ -36,9 +36,9 @@ def eval_cmd(obj: Context, eval_dir: str, method: str, per_query: bool, as_json:
         echo_json(data)
         return
     click.echo(f"Verfahren: {method}   ({eval_dir})")
-    click.echo(f"{'Gruppe':<12} {'n':>4} {'nDCG@10':>8} {'MRR':>7} {'R@20':>7}")
+    click.echo(f"{'Gruppe':<18} {'n':>4} {'nDCG@10':>8} {'MRR':>7} {'R@20':>7}")
     for name, g in data["groups"].items():
-        click.echo(f"{name:<12} {g['n']:>4} {g['ndcg@10']:>8.3f} {g['mrr']:>7.3f} "
+        click.echo(f"{name:<18} {g['n']:>4} {g['ndcg@10']:>8.3f} {g['mrr']:>7.3f} "
                    f"{g['recall@20']:>7.3f}")
     if per_query:
         for qid, v in data["per_query_ndcg@10"].items():
