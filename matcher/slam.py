@@ -108,33 +108,46 @@ class SlamPlanner:
         self.covered_at = float(self.settings.slam_covered_at)
         self.floor = float(self.settings.slam_floor)
         self._bg: list[str] | None = None
+        # Per planner, i.e. per index snapshot: profiles by kind and each region's demand.
+        self._of_kind: dict[str, list[Profile]] = {}
+        self._demand: dict[tuple[str, bool], tuple[list[Profile], np.ndarray, list[Theme]]] = {}
 
     # -- demand ---------------------------------------------------------------
     def smes(self, region: Region, logged_in: bool = False) -> list[Profile]:
-        return [p for _, p in self.m.store.iter_profiles(("company", "startup"))
+        return [p for p in self._profiles("company", "startup")
                 if visible_to(p, logged_in) and region.contains(p.lat, p.lon, p.district)]
+
+    def _profiles(self, *kinds: str) -> list[Profile]:
+        """The store's profiles of these kinds (read once per planner)."""
+        key = ",".join(kinds)
+        if key not in self._of_kind:
+            self._of_kind[key] = [p for _, p in self.m.store.iter_profiles(kinds)]
+        return self._of_kind[key]
 
     def demand(self, region: Region, logged_in: bool = False) -> tuple[
             list[Profile], np.ndarray, list[Theme]]:
-        """The region's SMEs, the vectors of their needs, and their demand themes."""
-        smes = self.smes(region, logged_in)
-        needs = [p.needs or p.description for p in smes]
-        vectors = (np.vstack([self.m.encode_doc(t) for t in needs]) if smes
-                   else np.zeros((0, 1), dtype=np.float32))
-        return smes, vectors, cluster_smes([p.id for p in smes], needs, vectors,
-                                           self._background())
+        """The region's SMEs, the vectors of their needs, and their demand themes (computed
+        once per region and planner; callers must not change them)."""
+        key = (repr(region), logged_in)
+        if key not in self._demand:
+            smes = self.smes(region, logged_in)
+            needs = [p.needs or p.description for p in smes]
+            vectors = (np.vstack([self.m.encode_doc(t) for t in needs]) if smes
+                       else np.zeros((0, 1), dtype=np.float32))
+            self._demand[key] = smes, vectors, cluster_smes(
+                [p.id for p in smes], needs, vectors, self._background())
+        return self._demand[key]
 
     def _background(self) -> list[str]:
         if self._bg is None:
-            self._bg = [p.needs or p.description for _, p in
-                        self.m.store.iter_profiles(("company", "startup"))]
+            self._bg = [p.needs or p.description for p in self._profiles("company", "startup")]
         return self._bg
 
     # -- candidates -------------------------------------------------------------
     def _pool(self, opts: SlamOptions, venue: tuple[float, float]) -> list[tuple[Profile, float]]:
         stages = (*YOUNG, "professor") if opts.allow_professors else YOUNG
         out = []
-        for _, p in self.m.store.iter_profiles(("researcher",)):
+        for p in self._profiles("researcher"):
             if (p.id in opts.exclude or p.career_stage not in stages
                     or not visible_to(p, opts.logged_in)
                     or opts.booked[p.id] >= opts.max_stops_per_person
@@ -155,10 +168,11 @@ class SlamPlanner:
         rel = docs @ vectors.T
         sparse_rows = [self.m._sparse_row.get(int(self.m.table.pks[self.m.table.pos[p.id]]))
                        for p, _ in pool]
-        w = float(self.settings.sparse_weight)
-        for j, sme in enumerate(smes):
-            scores = self.m.index.sparse.scores(analyze(sme.needs or sme.description))
-            rel[:, j] += w * np.array([0.0 if r is None else scores[r] for r in sparse_rows])
+        known = [i for i, r in enumerate(sparse_rows) if r is not None]
+        keyword = self.m.index.sparse.scores_many(
+            [analyze(sme.needs or sme.description) for sme in smes],
+            np.array([sparse_rows[i] for i in known], dtype=np.int64))
+        rel[known] += float(self.settings.sparse_weight) * keyword
         return rel
 
     # -- venue --------------------------------------------------------------------
@@ -185,7 +199,7 @@ class SlamPlanner:
             seat = (self.m.gazetteer.seat(district) if district is not None
                     else self.m.gazetteer.resolve(region.name))
             centre = (seat.lat, seat.lon)
-        spaces = [p for _, p in self.m.store.iter_profiles(("offering",))
+        spaces = [p for p in self._profiles("offering")
                   if p.category == "event_space" and visible_to(p, logged_in)
                   and p.lat is not None and p.lon is not None]
         if not spaces:

@@ -85,3 +85,20 @@ def test_hnsw_refuses_removal():
     index.add(np.arange(10), seeded_vectors(10, dim=8))
     with pytest.raises(NotImplementedError):
         index.remove(np.array([1]))
+
+
+def test_sparse_scores_many_equals_one_text_at_a_time():
+    from matcher.index.sparse import SparseIndex
+
+    texts = ["laserschweißen edelstahl blech", "rauheit messung oberfläche labor",
+             "holz möbel fertigung", "schweißnaht prüfung ultraschall", "brot backen"]
+    sparse = SparseIndex()
+    sparse.fit(np.arange(100, 105, dtype=np.int64), texts)
+    queries = ["verzugsarm schweißen", "oberflächenmessung", "nichts passendes xyz"]
+    rows = np.array([4, 0, 3], dtype=np.int64)
+    many = sparse.scores_many(queries, rows)
+    assert many.shape == (3, 3)
+    for t, q in enumerate(queries):
+        assert np.allclose(many[:, t], sparse.scores(q)[rows], atol=1e-6)
+    assert many[1, 0] > many[0, 0]  # "schweißen" is nearer to the welding rows
+    assert sparse.scores_many([], rows).shape == (3, 0)

@@ -70,6 +70,14 @@ class SparseIndex:
         self._last = (text, self._matrix, scores)
         return scores
 
+    def scores_many(self, texts: list[str], rows: np.ndarray) -> np.ndarray:
+        """Cosine similarity of several analysed texts (columns) to the given rows (positions
+        in ``ids``), in one sparse product: ``out[r, t]`` equals ``scores(texts[t])[rows[r]]``."""
+        if self._vectorizer is None or not len(rows) or not texts:
+            return np.zeros((len(rows), len(texts)), dtype=np.float32)
+        q = self._vectorizer.transform(texts)
+        return np.asarray((self._matrix[np.asarray(rows)] @ q.T).toarray(), dtype=np.float32)
+
     def _columns(self) -> Any:
         """The matrix column by column (built on first use, kept with the matrix it mirrors)."""
         cached = getattr(self, "_csc", None)
