@@ -14,8 +14,6 @@ write-ahead log is checkpointed and truncated, so no copy of the deleted rows re
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -358,11 +356,7 @@ class LiveMatcher:
 def _answers_digest(store: Store) -> str:
     """A digest over every profile without the fields no cached answer shows or ranks by: a
     change of only those (e.g. the number of employees) keeps the result cache."""
-    h = hashlib.sha256()
-    for _, p in store.iter_profiles():
-        record = {k: v for k, v in p.to_record().items() if k not in UNRANKED_FIELDS}
-        h.update(json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-    return h.hexdigest()
+    return store.digest_without(UNRANKED_FIELDS)
 
 
 def _secure_store(data_dir: Any) -> Store:

@@ -252,6 +252,17 @@ class Store:
             h.update(f"{pid}\0{chash}\n".encode())
         return h.hexdigest()
 
+    def digest_without(self, columns: Iterable[str]) -> str:
+        """A digest over every profile's stored columns except ``columns`` (and its
+        timestamps and content hash): unchanged when only those columns changed."""
+        skip = {*columns, "content_hash", "created_at", "updated_at"}
+        cur = self.db.execute("SELECT * FROM profiles ORDER BY pk")
+        keep = [i for i, d in enumerate(cur.description) if d[0] not in skip]
+        h = hashlib.sha256()
+        for row in cur:
+            h.update(repr([row[i] for i in keep]).encode("utf-8"))
+        return h.hexdigest()
+
     def search_text(self, query: str, limit: int = 20) -> list[tuple[str, float]]:
         """Full-text (FTS5, BM25) search; returns (id, score) with higher = better.
 
