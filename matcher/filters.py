@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,13 @@ class ProfileTable:
         self.parent = [r["parent"] for r in rows]
         self.lat = np.array([np.nan if r["lat"] is None else r["lat"] for r in rows])
         self.lon = np.array([np.nan if r["lon"] is None else r["lon"] for r in rows])
+        self._public = self.visibility == "public"
+        self._internal = self.visibility == "internal"
+        # kinds and districts as small integer codes: a filter is one table lookup per row
+        self._kind_codes, self._kind_of = _codes(self.kinds)
+        self._district_codes, self._district_of = _codes(self.district)
+        self._masks: OrderedDict[Filters, np.ndarray] = OrderedDict()
+        self._masks_lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -46,13 +55,25 @@ class ProfileTable:
         return distances_km(center[0], center[1], self.lat, self.lon)
 
     def mask(self, f: Filters) -> np.ndarray:
-        """Boolean mask of profiles that pass the filters."""
-        if not hasattr(self, "_public"):  # comparisons of strings once, not per request
-            self._public = self.visibility == "public"
-            self._internal = self.visibility == "internal"
+        """Boolean mask of profiles that pass the filters (read-only; the last few masks are
+        kept, a request asks for the same one several times)."""
+        with self._masks_lock:
+            hit = self._masks.get(f)
+            if hit is not None:
+                self._masks.move_to_end(f)
+                return hit
+        ok = self._compute_mask(f)
+        ok.flags.writeable = False
+        with self._masks_lock:
+            self._masks[f] = ok
+            if len(self._masks) > MASK_CACHE:
+                self._masks.popitem(last=False)
+        return ok
+
+    def _compute_mask(self, f: Filters) -> np.ndarray:
         ok = (self._public | self._internal) if f.logged_in else self._public.copy()
         if f.kinds is not None:
-            ok &= np.isin(self.kinds, list(f.kinds))
+            ok &= _lookup(self._kind_codes, self._kind_of, f.kinds)
         if f.center is not None and f.radius_km is not None:
             with np.errstate(invalid="ignore"):
                 ok &= self.distances(f.center) <= f.radius_km
@@ -62,8 +83,27 @@ class ProfileTable:
                 with np.errstate(invalid="ignore"):
                     ok &= self.distances(r.center) <= r.radius_km
             else:
-                ok &= np.isin(self.district, list(r.districts))
+                ok &= _lookup(self._district_codes, self._district_of, r.districts)
         for pid in f.exclude_ids:
             if pid in self.pos:
                 ok[self.pos[pid]] = False
         return np.asarray(ok)
+
+
+MASK_CACHE = 32
+
+
+def _codes(values: np.ndarray) -> tuple[dict[Any, int], np.ndarray]:
+    """Each distinct value's code, and the code of every entry."""
+    codes: dict[Any, int] = {}
+    of = np.array([codes.setdefault(v, len(codes)) for v in values], dtype=np.int32)
+    return codes, of
+
+
+def _lookup(codes: dict[Any, int], of: np.ndarray, wanted: tuple[str, ...]) -> np.ndarray:
+    """Rows whose value is one of ``wanted``."""
+    table = np.zeros(len(codes) + 1, dtype=bool)
+    for value in wanted:
+        if value in codes:
+            table[codes[value]] = True
+    return table[of]

@@ -33,7 +33,7 @@ from matcher.indexer import (
     load_index,
     remove_old_builds,
 )
-from matcher.retrieval import QueryEncoder
+from matcher.retrieval import QueryEncoder, query_encoders
 from matcher.search import Matcher
 from matcher.settings import Settings
 from matcher.slam import SlamPlanner
@@ -158,10 +158,7 @@ class LiveMatcher:
 
     def _query_encoders(self) -> tuple[QueryEncoder, QueryEncoder]:
         if self._encoders is None:
-            s = self.settings
-            self._encoders = (
-                QueryEncoder(create_embedder(s, for_queries=True)),
-                QueryEncoder(create_embedder(s, s.sentence_embedder, for_queries=True)))
+            self._encoders = query_encoders(self.settings)
         return self._encoders
 
     def _open_snapshot(self) -> Snapshot:

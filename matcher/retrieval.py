@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-from matcher.embed import Embedder
+from matcher.embed import Embedder, create_embedder
 from matcher.filters import Filters, ProfileTable
 from matcher.indexer import LoadedIndex
 from matcher.models import Profile
@@ -83,6 +83,16 @@ class QueryEncoder:
     def clear(self) -> None:
         """Forget every cached query (after a deletion: the cache holds profile texts)."""
         self._cache.clear()
+
+
+def query_encoders(settings: Any) -> tuple[QueryEncoder, QueryEncoder]:
+    """Query encoders for profile vectors and for sentence vectors; one encoder serves both
+    when the settings name the same backend (a query is then encoded once)."""
+    doc = QueryEncoder(create_embedder(settings, for_queries=True))
+    if settings.sentence_embedder == settings.embedder:
+        return doc, doc
+    return doc, QueryEncoder(create_embedder(settings, settings.sentence_embedder,
+                                             for_queries=True))
 
 
 class DenseRetriever:

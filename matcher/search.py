@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from matcher.clients import ClientFinder, without_name
-from matcher.embed import create_embedder
 from matcher.errors import MatcherError, NotFoundError
 from matcher.explain import Explanation, Pair, SentenceBank, Sentences, shared_terms
 from matcher.feedback import Families, feedback_vector, mixed_query
@@ -31,6 +30,7 @@ from matcher.retrieval import (
     QueryEncoder,
     SparseRetriever,
     fuse,
+    query_encoders,
 )
 from matcher.settings import Settings
 from matcher.store import Store
@@ -112,9 +112,7 @@ class Matcher:
         self.gazetteer = gazetteer or load_gazetteer()
         self.table = ProfileTable(store.table_rows())
         self.index = index or load_index(store, settings)
-        self.encode_doc, self.encode_sent = encoders or (
-            QueryEncoder(create_embedder(settings, for_queries=True)),
-            QueryEncoder(create_embedder(settings, settings.sentence_embedder, for_queries=True)))
+        self.encode_doc, self.encode_sent = encoders or query_encoders(settings)
         self.dense = DenseRetriever(self.encode_doc, self.index, self.table)
         self.sparse = SparseRetriever(self.index, self.table)
         self._sparse_row = {int(pk): i for i, pk in enumerate(self.index.sparse.ids)}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from matcher.errors import ConfigError, IndexStateError
@@ -48,3 +49,19 @@ def test_hybrid_rrf_mode(indexed_store, settings, table):
     r = make_retriever("hybrid", indexed_store, settings.replace(fusion="rrf"), table)
     hits = r.retrieve("Brot Haltbarkeit", Filters(), 3)
     assert hits[0][0] == "t-co-06"
+
+
+def test_mask_by_codes_matches_plain_comparison_and_is_read_only(table):
+    from matcher.regions import Region
+
+    f = Filters(kinds=("chair", "researcher", "no-such-kind"))
+    mask = table.mask(f)
+    want = np.array([k in ("chair", "researcher") for k in table.kinds])
+    assert mask.tolist() == want.tolist() and mask.any()
+    assert table.mask(f) is mask  # kept for the next call of the same request
+    with pytest.raises(ValueError):
+        mask[0] = not mask[0]
+    region = Region("Test", "test", districts=(str(table.district[0]), "Nirgendwo"))
+    in_region = table.mask(Filters(region=region))
+    public = np.array([v == "public" for v in table.visibility])
+    assert in_region.tolist() == (public & (table.district == table.district[0])).tolist()
