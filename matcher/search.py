@@ -98,6 +98,7 @@ class _Candidate:
     family: float = 0.0  # relevance borrowed from the parent or a child
     distance: float | None = None
     raw: float = 0.0
+    sparse_weight: float | None = None  # None: ``sparse_weight``; profile matching sets its own
 
 
 class Matcher:
@@ -210,6 +211,7 @@ class Matcher:
         mine = self._sentences(src_row)
         (need_vecs, need_texts), (offer_vecs, offer_texts) = mine.of(0), mine.of(1, 2)
         comp = self.settings.complementarity.get(src.kind, {})
+        keyword_weight = float(self.settings.profile_sparse_weight)
 
         def fill(cands: list[_Candidate]) -> None:
             pks = self._pks(cands)
@@ -225,6 +227,7 @@ class Matcher:
                 c.cross = c.pair.similarity if c.pair else 0.0
                 c.rivalry = to_them.rivalry(i)
                 c.kind_factor = float(comp.get(str(self.table.kinds[c.row]), 1.0))
+                c.sparse_weight = keyword_weight
 
         cands = self._rerank(self._pool(qvec, sparse_scores, filters), qvec, filters, fill)
         return self._finish(cands, center, src, limit, offset, logged_in, query_text=query)
@@ -377,7 +380,7 @@ class Matcher:
         sentences, keyword overlap."""
         s = self.settings
         return {"thema": c.cos, "bedarf_angebot": float(s.cross_weight) * c.cross,
-                "stichworte": float(s.sparse_weight) * c.sparse,
+                "stichworte": self._sparse_weight(c) * c.sparse,
                 "gleicher_bedarf": -float(s.competitor_weight) * c.rivalry,
                 "organisation": c.family}
 
@@ -385,12 +388,19 @@ class Matcher:
         """The sum of :meth:`_topical` (without building the dict: called for every
         candidate several times per request)."""
         s = self.settings
-        return (c.cos + float(s.cross_weight) * c.cross + float(s.sparse_weight) * c.sparse
+        return (c.cos + float(s.cross_weight) * c.cross + self._sparse_weight(c) * c.sparse
                 - float(s.competitor_weight) * c.rivalry + c.family)
 
-    def calibrate(self, raw: float) -> int:
-        """Raw score → 0–100 (logistic around ``score_midpoint``)."""
-        z = (raw - self.settings.score_midpoint) / self.settings.score_scale
+    def _sparse_weight(self, c: _Candidate) -> float:
+        """Weight of the keyword similarity: ``profile_sparse_weight`` when a profile searches
+        with its needs text, else ``sparse_weight``."""
+        return float(self.settings.sparse_weight if c.sparse_weight is None else c.sparse_weight)
+
+    def calibrate(self, raw: float, for_profile: bool = False) -> int:
+        """Raw score → 0–100 (logistic around ``score_midpoint``, or ``profile_score_midpoint``
+        for the partners of a profile, whose keyword weight is higher)."""
+        mid = self.settings.profile_score_midpoint if for_profile else self.settings.score_midpoint
+        z = (raw - mid) / self.settings.score_scale
         return round(100 / (1 + math.exp(-z)))
 
     def _explain(self, c: _Candidate, src: Profile | None, query_text: str,
@@ -404,4 +414,5 @@ class Matcher:
         signals["naehe"] = round(c.raw - c.kind_factor * sum(topical.values()), 3)
         exp = Explanation(pairs=[c.pair] if c.pair else [], terms=shared_terms(mine, theirs),
                           distance_km=c.distance, district=p.district, signals=signals)
-        return Match(p, c.raw, self.calibrate(c.raw), c.distance, exp)
+        return Match(p, c.raw, self.calibrate(c.raw, for_profile=src is not None), c.distance,
+                     exp)

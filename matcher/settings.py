@@ -93,6 +93,10 @@ SETTINGS: tuple[Setting, ...] = (
             "score; 0 = used for explanations only (measured: no gain, docs/EVALUATION.md)."),
     Setting("sparse_weight", float, 0.6,
             "Weight of the character n-gram keyword similarity in the match score."),
+    Setting("profile_sparse_weight", float, 3.5,
+            "Weight of the keyword similarity when a profile searches for partners with its "
+            "needs text (matching a profile; chosen on the tuning half of the partner cases, "
+            "docs/EVALUATION.md)."),
     Setting("competitor_weight", float, 0.1,
             "Penalty for candidates whose needs resemble the request more than their offers "
             "do (peers with the same problem rather than partners)."),
@@ -124,8 +128,11 @@ SETTINGS: tuple[Setting, ...] = (
                      "tgz": 0.5, "offering": 0.5},
     }, "Kind complementarity: factor per (searching kind, candidate kind), as JSON."),
     Setting("score_midpoint", float, 0.75,
-            "Raw match score shown as 50 of 100: where half of the results are judged good or "
-            "perfect on corpora/eval (docs/EVALUATION.md)."),
+            "Raw match score of a free-text request shown as 50 of 100: where half of the "
+            "results are judged good or perfect on corpora/eval (docs/EVALUATION.md)."),
+    Setting("profile_score_midpoint", float, 1.10,
+            "Raw score shown as 50 of 100 for the partners of a profile (matching a profile), "
+            "measured like score_midpoint on the partner cases (docs/EVALUATION.md)."),
     Setting("score_scale", float, 0.05,
             "Raw score difference that moves the 0–100 score by about 23 points."),
     Setting("slam_size", int, 5, "Speakers per Inno Slam line-up (4–6 is usual)."),

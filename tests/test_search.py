@@ -146,3 +146,30 @@ def test_calibration_is_monotone(matcher):
     mid = matcher.settings.score_midpoint
     scores = [matcher.calibrate(x) for x in (0.3, 0.6, mid, 0.9, 1.2)]
     assert scores == sorted(scores) and scores[2] == 50 and scores[0] >= 0 and scores[-1] <= 100
+    # the partners of a profile have their own midpoint (higher keyword weight)
+    assert matcher.calibrate(matcher.settings.profile_score_midpoint, for_profile=True) == 50
+    assert matcher.calibrate(mid, for_profile=True) < 50 < matcher.calibrate(
+        matcher.settings.profile_score_midpoint)
+
+
+def test_profile_matching_weighs_keywords_with_its_own_setting(indexed_store, settings,
+                                                               gazetteer):
+    def keyword_signals(result):
+        return [m.explanation.signals["stichworte"] for m in result.matches]
+
+    base = settings.replace(sparse_weight=0.5)
+    plain = Matcher(indexed_store, base.replace(profile_sparse_weight=0.5), gazetteer)
+    heavy = Matcher(indexed_store, base.replace(profile_sparse_weight=2.0), gazetteer)
+    off = Matcher(indexed_store, base.replace(profile_sparse_weight=0), gazetteer)
+    assert all(v == 0 for v in keyword_signals(off.match_profile("t-co-01", limit=50)))
+    by_id = {m.profile.id: m.explanation.signals["stichworte"]
+             for m in plain.match_profile("t-co-01", limit=50).matches}
+    for m in heavy.match_profile("t-co-01", limit=50).matches:
+        # signals are rounded to 3 decimals
+        assert m.explanation.signals["stichworte"] == pytest.approx(4 * by_id[m.profile.id],
+                                                                  abs=5e-3)
+    assert max(by_id.values()) > 0
+    # a free-text request keeps sparse_weight
+    text = "Laserstrahlschweißen dünner Edelstahlbleche ohne Verzug"
+    assert keyword_signals(off.match_text(text, limit=10)) == keyword_signals(
+        plain.match_text(text, limit=10))
