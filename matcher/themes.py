@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -39,11 +41,8 @@ def cluster_smes(ids: Sequence[str], needs: Sequence[str], vectors: np.ndarray,
     ``background`` (e.g. the needs of all SMEs of Saxony)."""
     if not len(ids):
         return []
-    from sklearn.cluster import KMeans
-
     k = n_themes(len(ids))
-    labels = np.zeros(len(ids), dtype=int) if k == 1 else KMeans(
-        n_clusters=k, n_init=10, random_state=0).fit_predict(vectors)
+    labels = np.zeros(len(ids), dtype=int) if k == 1 else _kmeans(vectors, k)
     groups = [[i for i in range(len(ids)) if labels[i] == c] for c in range(k)]
     groups = [g for g in groups if g]
     counts = [Counter(t for i in g for t in set(key_terms(needs[i]))) for g in groups]
@@ -67,6 +66,32 @@ def cluster_smes(ids: Sequence[str], needs: Sequence[str], vectors: np.ndarray,
         themes.append(Theme(label, float(len(g)), [ids[i] for i in order], order, terms))
     themes.sort(key=lambda t: (-t.weight, t.label))
     return themes
+
+
+_KMEANS: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
+_KMEANS_LOCK = threading.Lock()
+KMEANS_CACHE = 256
+
+
+def _kmeans(vectors: np.ndarray, k: int) -> np.ndarray:
+    """k-means labels (fixed seed), remembered by the vectors' bytes: after a profile edit
+    only the regions whose SMEs changed are clustered again."""
+    from sklearn.cluster import KMeans
+
+    data = np.ascontiguousarray(vectors)
+    key = (f"{hashlib.sha256(data.tobytes()).hexdigest()}{data.shape}{data.dtype}", k)
+    with _KMEANS_LOCK:
+        hit = _KMEANS.get(key)
+        if hit is not None:
+            _KMEANS.move_to_end(key)
+            return hit
+    labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(vectors)
+    labels.flags.writeable = False
+    with _KMEANS_LOCK:
+        _KMEANS[key] = labels
+        if len(_KMEANS) > KMEANS_CACHE:
+            _KMEANS.popitem(last=False)
+    return labels
 
 
 def _display(term: str) -> str:

@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import json
 
+import numpy as np
 import pytest
 
 from matcher.cli import cli
@@ -177,3 +178,16 @@ def test_every_kreis_can_be_planned_even_without_smes(planner):
     for region in district_regions():
         lineup = planner.plan(region, SlamOptions(size=1))
         assert lineup.region == region and lineup.venue_point[0] > 50
+
+
+def test_kmeans_labels_are_remembered_by_content():
+    from matcher import themes
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(12, 4)).astype(np.float32)
+    first = themes._kmeans(vectors, 3)
+    assert themes._kmeans(vectors.copy(), 3) is first  # same content: no new clustering
+    other = vectors.copy()
+    other[0] += 1.0
+    assert themes._kmeans(other, 3) is not first
+    assert themes._kmeans(vectors, 2) is not first
