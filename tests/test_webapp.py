@@ -144,3 +144,16 @@ def test_slam_api_rejects_bad_parameters(indexed_client, query):
     resp = indexed_client.get("/api/slam" + query)
     assert resp.status_code in (400, 404)
     assert set(resp.get_json()) == {"ok", "error", "status"}
+
+
+def test_warm_up_prepares_every_kreis_demand(indexed_client):
+    from matcher.regions import district_regions
+    from webapp import services
+    from webapp.server import warm_up
+
+    app = indexed_client.application
+    warm_up(app)
+    with app.app_context():
+        planner = services.holder()._snapshot.planner
+        warmed = {key[0] for key in planner._demand}
+    assert warmed == {repr(r) for r in district_regions()}

@@ -33,14 +33,22 @@ def _first_query(matcher: Any) -> None:
     matcher.match_text("Laserschweißen dünner Bleche", limit=1)
 
 
+def _region_demand(planner: Any, region: Any) -> None:
+    planner.demand(region)
+
+
 def warm_up(app: Any) -> None:
     """Load models and index and answer one query while the server already accepts requests,
-    so the first visitor does not wait for the cold start."""
+    so the first visitor does not wait for the cold start; then encode the needs of every
+    Kreis's SMEs one Kreis at a time (region pages and Inno Slam plans need them)."""
     from matcher.errors import MatcherError
+    from matcher.regions import district_regions
     from webapp import services
 
     with app.app_context():
         try:
             services.call(_first_query, cached=False)
+            for region in district_regions():
+                services.call(_region_demand, region, slam=True, cached=False)
         except MatcherError as exc:  # e.g. no index yet: the pages say which command fixes it
             click.echo(f"Hinweis: {exc.message}", err=True)
