@@ -101,6 +101,16 @@ class _Candidate:
     sparse_weight: float | None = None  # None: ``sparse_weight``; profile matching sets its own
 
 
+def _limit_blas(threads: int) -> None:
+    """Let numpy's BLAS use ``threads`` threads in this process (0 = leave the default): the
+    products of one request are small, and a second BLAS thread that spins while the other
+    core serves another request made them up to 20 times slower."""
+    if threads > 0:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads, user_api="blas")
+
+
 class Matcher:
     """Loads the index and models once; answers match requests (thread-safe for reads)."""
 
@@ -110,6 +120,7 @@ class Matcher:
         """``encoders`` (profile, sentence) lets a long-lived process reuse loaded models
         across index swaps."""
         self.store, self.settings = store, settings
+        _limit_blas(int(settings.query_threads))
         self.gazetteer = gazetteer or load_gazetteer()
         self.table = ProfileTable(store.table_rows())
         self.index = index or load_index(store, settings)

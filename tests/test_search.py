@@ -173,3 +173,12 @@ def test_profile_matching_weighs_keywords_with_its_own_setting(indexed_store, se
     text = "Laserstrahlschweißen dünner Edelstahlbleche ohne Verzug"
     assert keyword_signals(off.match_text(text, limit=10)) == keyword_signals(
         plain.match_text(text, limit=10))
+
+
+def test_matcher_limits_blas_to_query_threads(indexed_store, settings, gazetteer):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    with threadpool_limits(limits=None):  # restore the process's BLAS threads afterwards
+        Matcher(indexed_store, settings, gazetteer)
+        blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    assert blas and set(blas) == {int(settings.query_threads)} == {1}
