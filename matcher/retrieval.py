@@ -62,9 +62,11 @@ def top_k(scores: np.ndarray, mask: np.ndarray, ids: list[str], k: int) -> list[
 
 
 class QueryEncoder:
-    """Encodes query texts with a small LRU cache (repeated queries cost no model call)."""
+    """Encodes query texts with an LRU cache: repeated requests, and the needs of profiles whose
+    partners or Inno Slam demand were computed before, cost no model call (8,192 vectors of
+    896 floats are 29 MB; a server sees every profile's needs and the frequent requests)."""
 
-    def __init__(self, embedder: Embedder, size: int = 1024) -> None:
+    def __init__(self, embedder: Embedder, size: int = 8192) -> None:
         self.embedder = embedder
         self.size = size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
