@@ -20,6 +20,7 @@ from matcher.explain import Explanation, Pair, SentenceBank, Sentences, shared_t
 from matcher.feedback import Families, feedback_vector, mixed_query
 from matcher.filters import Filters, ProfileTable
 from matcher.geo import Gazetteer, distance_km, load_gazetteer
+from matcher.index import set_threads
 from matcher.indexer import LoadedIndex, load_index
 from matcher.models import Profile
 from matcher.privacy import public_record, visible_to
@@ -290,6 +291,7 @@ class Matcher:
               filters: Filters) -> list[_Candidate]:
         """The hybrid top ``CANDIDATES`` (dense and sparse channel fused) for the filters."""
         s = self.settings
+        set_threads(int(s.query_threads))  # FAISS's threads of this request thread
         runs = [(dict(self.dense.retrieve_vector(qvec, filters, CANDIDATES)), 1.0),
                 (dict(self.sparse.retrieve_scores(sparse_scores, filters, CANDIDATES)),
                  float(s.fusion_sparse_weight))]

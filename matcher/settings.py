@@ -56,9 +56,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("embed_batch_size", int, 16, "Texts per model call when embedding."),
     Setting("embed_threads", int, 0, "CPU threads for the encoders (0 = library default)."),
     Setting("query_threads", int, 1,
-            "CPU threads for one request: e5's query encoding and numpy's BLAS in a process "
-            "that matches (0 = library defaults); 1 keeps concurrent requests from spinning "
-            "against each other on a small machine."),
+            "CPU threads for one request: e5's query encoding, the FAISS search and numpy's "
+            "BLAS in a process that matches (0 = library defaults); 1 keeps concurrent "
+            "requests from spinning against each other on a small machine."),
     Setting("st_runtime", str, "onnx",
             "Runtime of minilm and st:MODEL backends: onnx (ONNX Runtime; the model is exported "
             "once from its local weights to DATA_DIR/cache/onnx) or torch (sentence-transformers). "

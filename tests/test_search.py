@@ -182,3 +182,20 @@ def test_matcher_limits_blas_to_query_threads(indexed_store, settings, gazetteer
         Matcher(indexed_store, settings, gazetteer)
         blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
     assert blas and set(blas) == {int(settings.query_threads)} == {1}
+
+
+def test_a_request_searches_faiss_with_query_threads(matcher):
+    import threading
+
+    import faiss
+
+    seen: list[int] = []
+
+    def request() -> None:  # a fresh thread, as a server's worker
+        matcher.match_text("Laserschweißen von Edelstahl")
+        seen.append(faiss.omp_get_max_threads())
+
+    worker = threading.Thread(target=request)
+    worker.start()
+    worker.join()
+    assert seen == [int(matcher.settings.query_threads)] == [1]
