@@ -33,7 +33,8 @@ CONFIGS = [
     ("hybrid (e5 + USE dense, sparse; z-score fusion)", "hybrid", None),
     ("full matching (hybrid + needs↔offers + proximity + kinds)", "full", None),
 ]
-GROUPS = ("all", "sme", "manager", "organiser", "place", "kinds", "partners")
+GROUPS = ("all", "tuning", "held_out", "sme", "manager", "organiser", "place", "kinds",
+          "partners", "partners_tuning", "partners_held_out")
 
 
 @click.command()
@@ -56,12 +57,15 @@ def main(data_dir: str, eval_dir: str, section: str) -> None:
             rows.append((label, report["groups"]))
             click.echo(json.dumps({"config": label, **report["groups"]["all"]}), err=True)
         build_index(store, base)
-    head = "| configuration | " + " | ".join(GROUPS) + " | MRR (all) | R@20 (all) |"
+    head = ("| configuration | " + " | ".join(g.replace("_", " ") for g in GROUPS)
+            + " | MRR (all) | R@20 (all) |")
     lines = [
         f"nDCG@10 per query group on `corpora/eval` ({len(eval_set.queries)} queries, "
         f"{len(eval_set.partners)} profile-to-partner cases); measured {dt.date.today()} on "
         f"{machine_summary()}. Groups: user group of the query, `place` = with place/radius or "
-        "region, `kinds` = restricted to kinds, `partners` = profile-to-partner judgments.",
+        "region, `kinds` = restricted to kinds, `partners` = profile-to-partner judgments; "
+        "`tuning` = even-numbered queries or cases (weights were chosen there), `held out` = "
+        "odd-numbered ones.",
         "", head, "|" + "---|" * (len(GROUPS) + 3)]
     for label, g in rows:
         cells = [f"{g[k]['ndcg@10']:.3f}" if k in g else "–" for k in GROUPS]
