@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,10 @@ ANALYSED_FILE = "analysed.json"  # sparse-channel text per profile-text hash, re
 # The sparse vocabulary is refitted once more than this share of rows (at least SPARSE_MIN_DRIFT)
 # changed since the last full fit; until then changed rows reuse the fitted vocabulary.
 SPARSE_REFIT_SHARE, SPARSE_MIN_DRIFT = 0.05, 20
+# Profile fields that no index file, match, explanation or line-up uses: a change of only these
+# re-stamps the current build's manifest instead of building anew.
+UNRANKED_FIELDS = frozenset({"employees", "founded", "website", "email", "phone", "street",
+                             "postcode"})
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 LOCK_FILE = ".lock"
 EmbedderSource = Callable[[str], Embedder]  # backend name -> a (reused) embedder
@@ -71,6 +75,7 @@ class IndexReport:
     removed: int = 0
     pruned: int = 0
     incremental: bool = False
+    restamped: bool = False  # only unranked fields changed: the build's manifest was updated
     seconds: float = 0.0
     manifest: dict[str, Any] = field(default_factory=dict)
 
@@ -348,8 +353,15 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
         report.profiles = int((manifest or {}).get("count", 0))
         report.seconds = time.perf_counter() - started
         return report
+    if not force and manifest is not None and _restamp(manifest, store, settings):
+        report.up_to_date = report.restamped = True
+        report.manifest, report.profiles = manifest, int(manifest.get("count", 0))
+        report.seconds = time.perf_counter() - started
+        return report
     doc_model, sent_model = expected_models(settings)
-    digest = store.corpus_digest()
+    # Both digests before the profiles are read: a commit in between makes the build look
+    # stale (built again), never current.
+    digest, ranked = store.corpus_digest(), store.digest_without(UNRANKED_FIELDS)
     profiles: list[tuple[int, Profile]] = list(store.iter_profiles())
     pks = np.array([pk for pk, _ in profiles], dtype=np.int64)
     texts = [profile_text(p) for _, p in profiles]
@@ -370,7 +382,8 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     new_manifest = {
         "format": INDEX_FORMAT, "model_id": doc_model, "dim": int(vectors.shape[1]) if len(
             vectors) else 0, "sentence_model_id": sent_model, "count": len(pks),
-        "corpus_digest": digest, "index_kind": getattr(index, "kind", "flat"),
+        "corpus_digest": digest, "ranked_digest": ranked,
+        "index_kind": getattr(index, "kind", "flat"),
         "vector_storage": settings.vector_storage,
         "sparse": sparse.kind, "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "doc_hashes": {str(pk): h for pk, h in zip(pks.tolist(), hashes, strict=True)},
@@ -389,6 +402,35 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     return report
 
 
+def _restamp(manifest: dict[str, Any], store: Store, settings: Settings) -> bool:
+    """If the store differs from the current build only in unranked fields, write the build's
+    manifest anew with the store's digest (atomic replace under the index lock) and update
+    ``manifest`` in place; ``False`` if a build is needed."""
+    ranked = manifest.get("ranked_digest")
+    if not ranked:
+        return False
+    # The corpus digest first: a commit between the two reads leaves the stamp behind the
+    # store (seen as stale again), never ahead of the index.
+    digest = store.corpus_digest()
+    if ranked != store.digest_without(UNRANKED_FIELDS):
+        return False
+    probe = {**manifest, "corpus_digest": digest}
+    if staleness(probe, store, settings) is not None:  # models or storage changed
+        return False
+    build = Path(manifest["path"])
+    with index_lock(store.data_dir):
+        if read_manifest(store.data_dir) != manifest:  # another builder switched meanwhile
+            return False
+        fresh = {k: v for k, v in probe.items() if k != "path"}
+        tmp = build / f".manifest-{uuid.uuid4().hex[:8]}"
+        tmp.write_text(json.dumps(fresh, ensure_ascii=False, indent=1), encoding="utf-8")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, build / "manifest.json")
+    manifest.update(probe)
+    return True
+
+
 @dataclass
 class LoadedIndex:
     """Everything a search needs from one build."""
@@ -402,8 +444,10 @@ class LoadedIndex:
     sent_text: np.ndarray
 
 
-def load_index(store: Store, settings: Settings) -> LoadedIndex:
-    """Load the current build after checking it matches the store and the settings.
+def load_index(store: Store, settings: Settings,
+               reuse: LoadedIndex | None = None) -> LoadedIndex:
+    """Load the current build after checking it matches the store and the settings; ``reuse``
+    (an index loaded before) is taken instead of reading the files when it is that build.
 
     Raises:
         IndexStateError: missing, stale or built with another model; says to run ``matcher index``.
@@ -416,6 +460,8 @@ def load_index(store: Store, settings: Settings) -> LoadedIndex:
             raise IndexStateError(
                 f"{why} Bitte 'matcher --data-dir {store.data_dir} index' ausführen.")
         build = Path(manifest["path"])
+        if reuse is not None and reuse.manifest.get("path") == manifest["path"]:
+            return replace(reuse, manifest=manifest)  # e.g. after a re-stamp
         try:
             return _load_build(build, manifest, settings)
         except (OSError, RuntimeError):

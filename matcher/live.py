@@ -26,6 +26,7 @@ from matcher.embed import Embedder, create_embedder
 from matcher.errors import IndexStateError, NotFoundError
 from matcher.geo import Gazetteer, load_gazetteer
 from matcher.indexer import (
+    UNRANKED_FIELDS,
     IndexReport,
     build_index,
     index_lock,
@@ -40,9 +41,6 @@ from matcher.slam import SlamPlanner
 from matcher.store import Store
 
 T = TypeVar("T")
-# Profile fields that no match, explanation or line-up shows or ranks by.
-UNRANKED_FIELDS = frozenset({"employees", "founded", "website", "email", "phone", "street",
-                             "postcode"})
 
 
 class EmbedderPool:
@@ -171,7 +169,8 @@ class LiveMatcher:
         try:
             store.db.execute("BEGIN")
             digest = store.corpus_digest()  # the first read fixes the snapshot
-            index = load_index(store, self.settings)
+            previous = self._snapshot.matcher.index if self._snapshot is not None else None
+            index = load_index(store, self.settings, reuse=previous)
             matcher = Matcher(store, self.settings, self.gazetteer, index,
                               encoders=self._query_encoders())
         except BaseException:

@@ -146,3 +146,37 @@ def test_sigkill_during_index_leaves_a_loadable_index(tmp_path, gazetteer):
         subprocess.run([*cmd, "index"], env=env, check=True, capture_output=True)
         with Store(data) as store:
             assert load_index(store, settings).docs.ntotal == store.count()
+
+
+def test_change_of_unranked_fields_only_restamps_the_build(indexed_store, settings, gazetteer,
+                                                           monkeypatch):
+    from matcher.profiles import update_profile
+
+    before = read_manifest(indexed_store.data_dir)
+    counter = CountingFactory(monkeypatch)
+    update_profile(indexed_store, gazetteer, "t-co-02", {"employees": 77,
+                                                        "website": "https://example.org"})
+    report = build_index(indexed_store, settings)
+    after = read_manifest(indexed_store.data_dir)
+    assert report.restamped and report.up_to_date and counter.calls == 0
+    assert after["path"] == before["path"]  # the same build, no files written anew
+    assert after["corpus_digest"] == indexed_store.corpus_digest() != before["corpus_digest"]
+    assert load_index(indexed_store, settings).manifest["corpus_digest"] == after["corpus_digest"]
+    assert not list(indexer.Path(after["path"]).glob(".manifest-*"))  # temp file renamed
+
+    update_profile(indexed_store, gazetteer, "t-co-02", {"needs": "Wir suchen Kalibrierlabore."})
+    report = build_index(indexed_store, settings)
+    assert not report.restamped and report.embedded == 1
+    assert read_manifest(indexed_store.data_dir)["path"] != before["path"]
+
+
+def test_restamp_needs_the_ranked_digest_of_the_build(indexed_store, settings, gazetteer):
+    from matcher.profiles import update_profile
+
+    manifest = read_manifest(indexed_store.data_dir)
+    build = indexer.Path(manifest["path"])
+    old = {k: v for k, v in manifest.items() if k not in ("path", "ranked_digest")}
+    (build / "manifest.json").write_text(json.dumps(old), encoding="utf-8")  # an older build
+    update_profile(indexed_store, gazetteer, "t-co-02", {"employees": 5})
+    report = build_index(indexed_store, settings)
+    assert not report.restamped and not report.up_to_date

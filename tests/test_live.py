@@ -178,8 +178,11 @@ def test_sparse_channel_is_updated_row_by_row_until_a_refit(indexed_store, setti
 
 def test_result_cache_survives_only_changes_no_answer_shows(live, gazetteer):
     first = live.call("match_text", "Galvanik", limit=5)
+    docs = live._snapshot.matcher.index.docs
     live.write(lambda s: update_profile(s, gazetteer, "t-co-07", {"employees": 99}))
     assert live.call("match_text", "Galvanik", limit=5) is first  # still cached
+    assert live._snapshot.matcher.index.docs is docs  # the build was re-stamped, not reloaded
+    assert live._snapshot.matcher.store.get("t-co-07").employees == 99  # the snapshot sees it
     live.write(lambda s: update_profile(s, gazetteer, "t-co-07", {"name": "Galvanik Neu GmbH"}))
     again = live.call("match_text", "Galvanik", limit=5)
     assert again is not first

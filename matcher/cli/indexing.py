@@ -50,6 +50,10 @@ def index_cmd(obj: Context, force: bool, embedder: str | None, ray_address: str 
         data["manifest"] = {k: v for k, v in data["manifest"].items() if k != "doc_hashes"}
         echo_json(data)
         return
+    if report.restamped:
+        click.echo(f"Index ist aktuell ({report.profiles} Profile): geändert wurden nur Felder, "
+                   f"nach denen nicht gesucht wird ({report.seconds:.2f} s).")
+        return
     if report.up_to_date:
         click.echo(f"Index ist aktuell ({report.profiles} Profile, {report.seconds:.2f} s).")
         return
