@@ -11,6 +11,7 @@ Example: python scripts/bench_web.py --data-dir instance
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import socket
@@ -53,11 +54,12 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 300) -> None:
     while time.time() < end:
         if proc.poll() is not None:
             raise click.ClickException("matcher-web ist beendet, bevor es bereit war.")
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).read()
-            return
+        try:  # warm: models, index and every Kreis's demand loaded (matcher-web's warm-up)
+            if json.loads(urllib.request.urlopen(base + "/healthz", timeout=2).read())["warm"]:
+                return
         except OSError:
-            time.sleep(0.3)
+            pass
+        time.sleep(0.3)
     raise click.ClickException("matcher-web wurde nicht rechtzeitig bereit.")
 
 

@@ -170,10 +170,12 @@ def start_server(data_dir: Path, port: int, threads: int) -> subprocess.Popen:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
+            resp = conn.getresponse()
+            if resp.status == 200 and json.loads(resp.read())["warm"]:  # warm-up done
                 return proc
         except OSError:
-            time.sleep(0.3)
+            pass
+        time.sleep(0.3)
     proc.kill()
     raise click.ClickException("matcher-web wurde nicht rechtzeitig bereit.")
 

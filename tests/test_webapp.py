@@ -28,7 +28,7 @@ def client(app):
 
 
 def test_healthz(client):
-    assert client.get("/healthz").get_json() == {"ok": True, "profiles": 21}
+    assert client.get("/healthz").get_json() == {"ok": True, "profiles": 21, "warm": False}
 
 
 def test_profile_api_hides_contact_fields_and_keeps_umlauts(client):
@@ -153,6 +153,7 @@ def test_warm_up_prepares_every_kreis_demand(indexed_client):
 
     app = indexed_client.application
     warm_up(app)
+    assert indexed_client.get("/healthz").get_json()["warm"] is True
     with app.app_context():
         planner = services.holder()._snapshot.planner
         warmed = {key[0] for key in planner._demand}

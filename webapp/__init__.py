@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     names = {s.name for s in SETTINGS}
     settings = load_settings({k: overrides.pop(k) for k in list(overrides) if k in names})
     app.config.update(MATCHER_SETTINGS=settings, JSON_SORT_KEYS=False)
+    app.extensions["matcher_warm"] = threading.Event()  # set by matcher-web's warm-up
     app.config.update(overrides)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from matcher.errors import MatcherError, NotFoundError
 from matcher.filters import Filters
@@ -18,7 +18,8 @@ MAX_LIMIT = 100
 
 @bp.get("/healthz")
 def healthz():
-    return jsonify({"ok": True, "profiles": context.store().count()})
+    return jsonify({"ok": True, "profiles": context.store().count(),
+                    "warm": current_app.extensions["matcher_warm"].is_set()})
 
 
 @bp.get("/api/stats")

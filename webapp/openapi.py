@@ -44,7 +44,7 @@ SCHEMAS: dict[str, Any] = {
     "Error": _obj(["ok", "error", "status"], {
         "ok": {"type": "boolean", "enum": [False]}, "error": STR,
         "status": {"type": "integer", "minimum": 400, "maximum": 599}}),
-    "Health": _obj(["ok", "profiles"], {"ok": BOOL, "profiles": INT}),
+    "Health": _obj(["ok", "profiles", "warm"], {"ok": BOOL, "profiles": INT, "warm": BOOL}),
     "Stats": _obj(["total", "by_kind", "by_district"], {
         "total": INT, "by_kind": {"type": "object", "additionalProperties": INT},
         "by_district": {"type": "object", "additionalProperties": INT}}),

@@ -52,3 +52,5 @@ def warm_up(app: Any) -> None:
                 services.call(_region_demand, region, slam=True, cached=False)
         except MatcherError as exc:  # e.g. no index yet: the pages say which command fixes it
             click.echo(f"Hinweis: {exc.message}", err=True)
+        finally:
+            app.extensions["matcher_warm"].set()  # /healthz: "warm": true
