@@ -41,6 +41,9 @@ from matcher.slam import SlamPlanner
 from matcher.store import Store
 
 T = TypeVar("T")
+# Fields whose change leaves other profiles' scores alone: a cached match result stays unless
+# the changed profile was scored or can now enter a channel's run (Matcher.unaffected).
+TEXT_ONLY_FIELDS = frozenset({"needs", "offers", "description", "keywords"})
 
 
 class EmbedderPool:
@@ -178,16 +181,57 @@ class LiveMatcher:
             raise
         return Snapshot(matcher, SlamPlanner(matcher), digest, 0, _answers_digest(store))
 
-    def _swap(self, snap: Snapshot) -> None:
+    def _swap(self, snap: Snapshot, keep: dict[Any, Any] | None = None) -> None:
+        """Serve ``snap`` from now on. Cached answers stay when no answer can have changed;
+        otherwise only the entries of ``keep`` (checked against ``snap``) that are unchanged
+        since."""
         with self._compute, self._state:
             old, self._snapshot = self._snapshot, snap
             self._behind = False
             self._generation += 1
             snap.generation = self._generation
             if old is None or old.answers != snap.answers:
-                self._cache.clear()
+                kept = [(k, v) for k, v in self._cache.items()
+                        if keep is not None and keep.get(k) is v]
+                self._cache = OrderedDict(kept)
         if old is not None:
             old.close()
+
+    def _still_exact(self, new: Snapshot) -> dict[Any, Any] | None:
+        """The cached match results that are exact on ``new`` too, when the change since the
+        serving snapshot only touched the texts (needs, offers, description, keywords) or
+        unranked fields of existing profiles, the sparse vocabulary was kept and vectors are
+        searched exactly; ``None`` when no such check is possible (every answer goes)."""
+        old = self._snapshot
+        if old is None or old.answers == new.answers:
+            return None
+        manifest = new.matcher.index.manifest
+        if (manifest.get("index_kind", "flat") != "flat"
+                or manifest.get("vector_storage", "float32") != "float32"
+                or int(manifest.get("sparse_drift", 0)) == 0):  # the vocabulary was refitted
+            return None
+        with self._compute:  # the serving snapshot's connection is used by readers
+            before = old.matcher.store.hashes()
+            after = new.matcher.store.hashes()
+            if before.keys() != after.keys():
+                return None
+            changed = [pid for pid, h in after.items() if before[pid] != h]
+            for pid in changed:
+                a = old.matcher.store.get(pid).to_record()
+                b = new.matcher.store.get(pid).to_record()
+                diff = {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+                if not diff <= TEXT_ONLY_FIELDS | UNRANKED_FIELDS:
+                    return None
+            with self._state:
+                entries = list(self._cache.items())
+        keep = {}
+        for key, value in entries:
+            reach = getattr(value, "reach", None)
+            if (isinstance(key, tuple) and key[0] in ("match_text", "match_profile")
+                    and not key[1] and reach is not None
+                    and new.matcher.unaffected(reach, changed)):
+                keep[key] = value
+        return keep
 
     # -- writes -------------------------------------------------------------
     def write(self, change: Callable[[Store], T], *, erase: bool = False) -> T:
@@ -264,7 +308,7 @@ class LiveMatcher:
         if erase:
             with self._compute:
                 self._forget_texts()
-        self._swap(snap)
+        self._swap(snap, None if erase else self._still_exact(snap))
         if erase:
             self._drop_previous_builds(snap)
             self._truncate_log()

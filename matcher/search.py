@@ -39,6 +39,18 @@ from matcher.text import analyze
 
 CANDIDATES = 120
 MAX_LIMIT = 100
+CUT_MARGIN = 1e-4  # a changed profile this close to a channel's cut-off counts as entering
+
+
+@dataclass(frozen=True)
+class _Cuts:
+    ids: frozenset[str]  # everyone in the dense and the sparse run
+    dense: float  # lowest score in a full run; -inf when fewer than CANDIDATES passed
+    sparse: float
+
+
+def _cut(run: dict[str, float]) -> float:
+    return min(run.values()) if len(run) >= CANDIDATES else -math.inf
 
 
 @dataclass
@@ -65,6 +77,21 @@ class Match:
                 "why": self.explanation.as_dict(p.name)}
 
 
+@dataclass(frozen=True)
+class Reach:
+    """What a match result depends on: the profiles it scored (both channels' candidate runs,
+    the pool with relatives, the searching profile, a named client), the first-pass query, the
+    lowest score that entered each channel's run, and the filters. A change of other profiles'
+    texts leaves the result as it is unless one of them can now enter a run."""
+
+    ids: frozenset[str]
+    qvec: np.ndarray = field(repr=False)
+    sparse_texts: tuple[tuple[str, float], ...]  # analysed texts and their weights
+    filters: Filters
+    dense_cut: float
+    sparse_cut: float
+
+
 @dataclass
 class MatchResult:
     """A page of matches plus what was searched for."""
@@ -75,6 +102,7 @@ class MatchResult:
     parsed: ParsedQuery | None = None
     source: Profile | None = None
     logged_in: bool = False
+    reach: Reach | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -179,7 +207,7 @@ class Matcher:
         query = parsed.search_text
         if parsed.client is not None:
             query = without_name(query, parsed.client[1])
-        qvec, sparse_scores = self._query(query, client_needs)
+        qvec, sparse_scores, sparse_texts = self._query(query, client_needs)
         qsent = self.encode_sent(query)
 
         def fill(cands: list[_Candidate]) -> None:
@@ -190,9 +218,14 @@ class Matcher:
                 c.cross = c.pair.similarity if c.pair else 0.0
                 c.rivalry = hits.rivalry(i)
 
-        cands = self._rerank(self._pool(qvec, sparse_scores, filters), qvec, filters, fill)
-        return self._finish(cands, center, None, limit, offset, logged_in, parsed=parsed,
-                            query_text=query)
+        pool, cuts = self._pool(qvec, sparse_scores, filters)
+        cands, scored = self._rerank(pool, qvec, filters, fill)
+        result = self._finish(cands, center, None, limit, offset, logged_in, parsed=parsed,
+                              query_text=query)
+        named = frozenset({client_id}) if client_id else frozenset()
+        result.reach = Reach(scored | cuts.ids | named, qvec, sparse_texts, filters,
+                             cuts.dense, cuts.sparse)
+        return result
 
     def match_profile(self, profile_id: str, *, limit: int = 10, offset: int = 0,
                       radius_km: float | None = None, kinds: Iterable[str] | None = None,
@@ -218,7 +251,7 @@ class Matcher:
                 exclude_ids))
         # The profile searches with what it needs: its needs against the others' offers.
         query = src.needs or src.description
-        qvec, sparse_scores = self._query(query)
+        qvec, sparse_scores, sparse_texts = self._query(query)
         src_row = self.table.pos[src.id]
         mine = self._sentences(src_row)
         (need_vecs, need_texts), (offer_vecs, offer_texts) = mine.of(0), mine.of(1, 2)
@@ -241,8 +274,36 @@ class Matcher:
                 c.kind_factor = float(comp.get(str(self.table.kinds[c.row]), 1.0))
                 c.sparse_weight = keyword_weight
 
-        cands = self._rerank(self._pool(qvec, sparse_scores, filters), qvec, filters, fill)
-        return self._finish(cands, center, src, limit, offset, logged_in, query_text=query)
+        pool, cuts = self._pool(qvec, sparse_scores, filters)
+        cands, scored = self._rerank(pool, qvec, filters, fill)
+        result = self._finish(cands, center, src, limit, offset, logged_in, query_text=query)
+        result.reach = Reach(scored | cuts.ids | {src.id}, qvec, sparse_texts, filters,
+                             cuts.dense, cuts.sparse)
+        return result
+
+    def unaffected(self, reach: Reach, changed: Iterable[str]) -> bool:
+        """True if a result with ``reach``, computed before only the texts (needs, offers,
+        description, keywords) of ``changed`` profiles changed, is still exact on this
+        matcher: none of them was scored, and none passes the filters with a score that
+        would now enter a channel's run. Needs exact (flat float32) vector search."""
+        changed = list(changed)
+        if any(pid in reach.ids or pid not in self.table.pos for pid in changed):
+            return False
+        mask = self.table.mask(reach.filters)
+        rows = [self.table.pos[pid] for pid in changed if mask[self.table.pos[pid]]]
+        if not rows:
+            return True
+        pks = self.table.pks[rows]
+        dense = self.index.docs.vectors(pks) @ reach.qvec
+        if (dense >= reach.dense_cut - CUT_MARGIN).any():
+            return False
+        sparse_rows = [self._sparse_row.get(int(pk)) for pk in pks]
+        if any(r is None for r in sparse_rows):
+            return False
+        texts = [t for t, _ in reach.sparse_texts]
+        weights = np.array([w for _, w in reach.sparse_texts], dtype=np.float32)
+        keyword = self.index.sparse.scores_many(texts, np.array(sparse_rows)) @ weights
+        return bool((keyword < reach.sparse_cut - CUT_MARGIN).all())
 
     # -- internals ----------------------------------------------------------
     def _apply_options(self, parsed: ParsedQuery, near: str | None, lat: float | None,
@@ -275,31 +336,37 @@ class Matcher:
                     own.add(p.id)
         return own
 
-    def _query(self, text: str, client_needs: str = "") -> tuple[np.ndarray, np.ndarray]:
-        """Query vector and sparse scores of a request; a named client's needs are added
-        with ``client_needs_weight`` (they say what the client is looking for)."""
+    def _query(self, text: str, client_needs: str = "") -> tuple[
+            np.ndarray, np.ndarray, tuple[tuple[str, float], ...]]:
+        """Query vector, sparse scores and the (analysed text, weight) pairs they come from;
+        a named client's needs are added with ``client_needs_weight`` (they say what the
+        client is looking for)."""
         qvec = self.encode_doc(text)
-        sparse_scores = self.index.sparse.scores(analyze(text))
+        texts = [(analyze(text), 1.0)]
+        sparse_scores = self.index.sparse.scores(texts[0][0])
         weight = float(self.settings.client_needs_weight)
         if client_needs and weight > 0:
             qvec = mixed_query(qvec, self.encode_doc(client_needs), weight)
-            sparse_scores = sparse_scores + weight * self.index.sparse.scores(
-                analyze(client_needs))
-        return qvec, sparse_scores
+            texts.append((analyze(client_needs), weight))
+            sparse_scores = sparse_scores + weight * self.index.sparse.scores(texts[1][0])
+        return qvec, sparse_scores, tuple(texts)
 
     def _pool(self, qvec: np.ndarray, sparse_scores: np.ndarray,
-              filters: Filters) -> list[_Candidate]:
-        """The hybrid top ``CANDIDATES`` (dense and sparse channel fused) for the filters."""
+              filters: Filters) -> tuple[list[_Candidate], _Cuts]:
+        """The hybrid top ``CANDIDATES`` (dense and sparse channel fused) for the filters, and
+        what entered each channel's run."""
         s = self.settings
         set_threads(int(s.query_threads))  # FAISS's threads of this request thread
-        runs = [(dict(self.dense.retrieve_vector(qvec, filters, CANDIDATES)), 1.0),
-                (dict(self.sparse.retrieve_scores(sparse_scores, filters, CANDIDATES)),
-                 float(s.fusion_sparse_weight))]
+        dense = dict(self.dense.retrieve_vector(qvec, filters, CANDIDATES))
+        sparse = dict(self.sparse.retrieve_scores(sparse_scores, filters, CANDIDATES))
+        runs = [(dense, 1.0), (sparse, float(s.fusion_sparse_weight))]
         hits = fuse(runs, s.fusion, s.fusion_k)[:CANDIDATES]
-        return [_Candidate(pid, self.table.pos[pid]) for pid, _ in hits]
+        cuts = _Cuts(frozenset(dense) | frozenset(sparse), _cut(dense), _cut(sparse))
+        return [_Candidate(pid, self.table.pos[pid]) for pid, _ in hits], cuts
 
     def _rerank(self, cands: list[_Candidate], qvec: np.ndarray, filters: Filters,
-                fill: Callable[[list[_Candidate]], None]) -> list[_Candidate]:
+                fill: Callable[[list[_Candidate]], None]) -> tuple[
+                    list[_Candidate], frozenset[str]]:
         """Score the pool: ``fill`` sets each candidate's signals; the query vector is moved
         towards the best ``feedback_depth`` candidates (pseudo-relevance feedback), and a
         candidate borrows relevance from its parent or children (``family_weight``). Relatives
@@ -335,7 +402,7 @@ class Matcher:
             lifted = self.families.lift(own, float(s.family_weight))
             for c in cands:
                 c.family = lifted[c.row] - own[c.row]
-        return cands
+        return cands, frozenset(c.pid for c in everyone)
 
     def _doc_vector(self, row: int) -> np.ndarray:
         return self.index.docs.vectors(np.array([self.table.pks[row]]))[0]

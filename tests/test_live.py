@@ -214,3 +214,73 @@ def test_calls_with_unhashable_options_are_cached_too(live):
     first = live.call("plan", "Erzgebirgskreis", SlamOptions(size=3), slam=True)
     assert live.call("plan", "Erzgebirgskreis", SlamOptions(size=3), slam=True) is first
     assert live.call("plan", "Erzgebirgskreis", SlamOptions(size=4), slam=True) is not first
+
+
+def _page(result) -> list[tuple[str, float, int]]:
+    return [(m.profile.id, round(m.raw, 5), m.score) for m in result.matches] + [
+        ("total", result.total, result.offset)]
+
+
+@pytest.mark.parametrize("candidates", [4, 7, 120])
+def test_results_kept_across_a_text_edit_equal_a_fresh_computation(
+        live, gazetteer, settings, monkeypatch, candidates):
+    """After edits of needs/offers texts the cache keeps only results that are still exact:
+    every answer equals what a fresh Matcher on the new state computes."""
+    import matcher.search as search
+
+    monkeypatch.setattr(search, "CANDIDATES", candidates)  # small runs: cut-offs are reached
+    requests = [
+        ("match_text", ("Laserschweißen dünner Edelstahlbleche",), {"limit": 3}),
+        ("match_text", ("Oberflächentechnik und Galvanik",), {"limit": 5}),
+        ("match_text", ("Wasserstoff Elektrolyse",), {"limit": 4, "kinds": ("chair",
+                                                                             "researcher")}),
+        ("match_text", ("Lackierung von Holz",), {"limit": 3, "near": "Freiberg",
+                                                   "radius_km": 30}),
+        ("match_text", ("Künstliche Intelligenz für Messtechnik",), {"limit": 2}),
+        ("match_profile", ("t-co-01",), {"limit": 4}),
+        ("match_profile", ("t-co-04",), {"limit": 3}),
+        ("match_profile", ("t-ch-01",), {"limit": 5, "kinds": ("company",)}),
+    ]
+    edits = [("t-co-06", {"needs": "Wir suchen ein Labor für Sauerteig-Mikrobiologie."}),
+             ("t-co-02", {"offers": "Laserschweißen dünner Edelstahlbleche ohne Verzug."}),
+             ("t-rs-02", {"description": "Forschung zu Brotteig und Backwaren."}),
+             ("t-co-05", {"keywords": ["Elektrolyse", "Wasserstoff", "Galvanik"]}),
+             ("t-co-07", {"needs": "Wir brauchen Hilfe bei Holzlackierung."})]
+    kept = dropped = 0
+    for pid, change in edits:
+        cached = {i: live.call(name, *args, **kw) for i, (name, args, kw) in enumerate(requests)}
+        live.write(lambda s, pid=pid, change=change: update_profile(s, gazetteer, pid, change))
+        fresh_matcher = search.Matcher(live._snapshot.matcher.store, settings, gazetteer,
+                                       live._snapshot.matcher.index,
+                                       encoders=live._query_encoders())
+        for i, (name, args, kw) in enumerate(requests):
+            now = live.call(name, *args, **kw)
+            kept += now is cached[i]
+            dropped += now is not cached[i]
+            assert _page(now) == _page(getattr(fresh_matcher, name)(*args, **kw)), (pid, i)
+    if candidates < 120:  # with full runs both outcomes occur
+        assert kept and dropped
+
+
+def test_unaffected_checks_both_channels_and_the_filters(indexed_store, settings, gazetteer):
+    from matcher.filters import Filters
+    from matcher.search import Matcher, Reach
+
+    m = Matcher(indexed_store, settings, gazetteer)
+    qvec = m.encode_doc("Laserschweißen")
+    pk = m.table.pks[m.table.pos["t-co-02"]]
+    dense = float(m.index.docs.vectors(np.array([pk]))[0] @ qvec)
+    row = m._sparse_row[int(pk)]
+    keyword = float(m.index.sparse.scores("laserschweißen")[row])
+
+    def reach(dense_cut, sparse_cut, filters=None, ids=frozenset()):
+        return Reach(ids, qvec, (("laserschweißen", 1.0),), filters or Filters(), dense_cut,
+                     sparse_cut)
+
+    assert m.unaffected(reach(dense + 0.01, keyword + 0.01), ["t-co-02"])
+    assert not m.unaffected(reach(dense - 0.01, keyword + 0.01), ["t-co-02"])  # enters dense
+    assert not m.unaffected(reach(dense + 0.01, keyword - 0.01), ["t-co-02"])  # enters sparse
+    assert not m.unaffected(reach(dense + 0.01, keyword + 0.01, ids=frozenset({"t-co-02"})),
+                            ["t-co-02"])  # was scored
+    assert m.unaffected(reach(-np.inf, -np.inf, Filters(kinds=("chair",))), ["t-co-02"])
+    assert not m.unaffected(reach(dense + 0.01, keyword + 0.01), ["t-co-neu"])  # unknown
