@@ -193,8 +193,9 @@ def report(results: Results, seconds: float, args: dict[str, object], warm_s: fl
         f"{args['duration']:.0f} s, each waiting {args['think']} s between requests; server "
         f"warmed up first ({warm_s:.0f} s: every query, plan and profile page once). "
         f"{args['text_share']:.0%} of the updates change the needs text (the profile is "
-        "embedded again and every cached answer is dropped), the rest only the number of "
-        "employees (cached answers stay valid).",
+        "embedded again; cached search results and partner lists it cannot change stay, every "
+        "other answer is computed anew), the rest only the number of employees (cached "
+        "answers stay valid).",
         "",
         f"Command: `{command}`",
         "",
