@@ -37,7 +37,8 @@ from tests.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 PROFILES = 1000
-ROUNDS = 8  # ingest kills and index kills each; plus SERVER_ROUNDS server kills
+ROUNDS = 8  # corpus variants for the ingest rounds
+MIN_KILLS = 7  # real kills of ingest and of index each; plus SERVER_ROUNDS server kills
 SERVER_ROUNDS = 6
 ENV = {**os.environ, "MATCHER_EMBEDDER": "hashing", "MATCHER_SENTENCE_EMBEDDER": "hashing",
        "PYTHONPATH": str(ROOT)}
@@ -197,8 +198,13 @@ def test_sigkill_ingest_index_and_server(corpus, tmp_path):
     took["ingest"] = time.monotonic() - t0
     finish(cli(data_dir, "index"))
     took["index"] = time.monotonic() - t0 - took["ingest"]
-    for r in range(1, ROUNDS + 1):
-        ingest_round(data_dir, corpus[r], rng, r, took, settings)
+    # A process can finish before its moment comes (more often on a busy machine): rounds go
+    # on, over the corpus variants again, until each kind was really killed often enough.
+    r = 0
+    while (kills["ingest"] < MIN_KILLS or kills["index"] < MIN_KILLS) and r < 3 * ROUNDS:
+        r += 1
+        if kills["ingest"] < MIN_KILLS:
+            ingest_round(data_dir, corpus[(r - 1) % ROUNDS + 1], rng, r, took, settings)
         index_round(data_dir, rng, r, took, settings)
     server = start_server(data_dir)
     for r in range(SERVER_ROUNDS):
@@ -207,7 +213,8 @@ def test_sigkill_ingest_index_and_server(corpus, tmp_path):
     server[0].communicate()
 
     assert sum(kills.values()) >= 20, kills
-    assert kills["ingest"] >= 6 and kills["index"] >= 6 and kills["server"] >= 6, kills
+    assert kills["ingest"] >= MIN_KILLS and kills["index"] >= MIN_KILLS, kills
+    assert kills["server"] >= 6, kills
 
 
 def ingest_round(data_dir: Path, variant, rng: random.Random, r: int, took: dict[str, float],
