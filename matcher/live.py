@@ -210,20 +210,20 @@ class LiveMatcher:
                 or manifest.get("vector_storage", "float32") != "float32"
                 or int(manifest.get("sparse_drift", 0)) == 0):  # the vocabulary was refitted
             return None
+        after = new.matcher.store.hashes()  # the new snapshot serves no one yet
         with self._compute:  # the serving snapshot's connection is used by readers
             before = old.matcher.store.hashes()
-            after = new.matcher.store.hashes()
             if before.keys() != after.keys():
                 return None
             changed = [pid for pid, h in after.items() if before[pid] != h]
-            for pid in changed:
-                a = old.matcher.store.get(pid).to_record()
-                b = new.matcher.store.get(pid).to_record()
-                diff = {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
-                if not diff <= TEXT_ONLY_FIELDS | UNRANKED_FIELDS:
-                    return None
+            records = {pid: old.matcher.store.get(pid).to_record() for pid in changed}
             with self._state:
                 entries = list(self._cache.items())
+        for pid, a in records.items():
+            b = new.matcher.store.get(pid).to_record()
+            if not {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} <= (
+                    TEXT_ONLY_FIELDS | UNRANKED_FIELDS):
+                return None
         keep = {}
         for key, value in entries:
             reach = getattr(value, "reach", None)
