@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from matcher import text as _text
 from matcher.embed import Embedder, create_embedder
-from matcher.errors import IndexStateError, MatcherError, NotFoundError
+from matcher.errors import IndexStateError, NotFoundError
 from matcher.geo import Gazetteer, load_gazetteer
 from matcher.indexer import (
     UNRANKED_FIELDS,
@@ -88,7 +88,6 @@ class LiveMatcher:
         self._generation = 0
         self._encoders: tuple[QueryEncoder, QueryEncoder] | None = None
         self._cache: OrderedDict[Any, Any] = OrderedDict()
-        self._plans: dict[Any, tuple[Any, tuple[Any, ...], dict[str, Any]]] = {}  # slam calls
         self._state = threading.RLock()  # snapshot pointer and result cache (held briefly)
         self._compute = threading.RLock()  # Matcher, planner, encoders and snapshot connection
         self._write_lock = threading.Lock()
@@ -144,10 +143,8 @@ class LiveMatcher:
         with self._state:
             if key is not None and snap is self._snapshot:
                 self._cache[key] = result
-                if slam:  # recomputed on the next snapshot before it serves (_fresh_plans)
-                    self._plans[key] = (fn, args, kwargs)
                 if len(self._cache) > self.cache_size:
-                    self._plans.pop(self._cache.popitem(last=False)[0], None)
+                    self._cache.popitem(last=False)
         return result
 
     @property
@@ -184,11 +181,10 @@ class LiveMatcher:
             raise
         return Snapshot(matcher, SlamPlanner(matcher), digest, 0, _answers_digest(store))
 
-    def _swap(self, snap: Snapshot, keep: dict[Any, Any] | None = None,
-              fresh: dict[Any, Any] | None = None) -> None:
+    def _swap(self, snap: Snapshot, keep: dict[Any, Any] | None = None) -> None:
         """Serve ``snap`` from now on. Cached answers stay when no answer can have changed;
         otherwise only the entries of ``keep`` (checked against ``snap``) that are unchanged
-        since, and the answers in ``fresh`` (computed on ``snap``)."""
+        since."""
         with self._compute, self._state:
             old, self._snapshot = self._snapshot, snap
             self._behind = False
@@ -198,8 +194,6 @@ class LiveMatcher:
                 kept = [(k, v) for k, v in self._cache.items()
                         if keep is not None and keep.get(k) is v]
                 self._cache = OrderedDict(kept)
-                self._cache.update(fresh or {})
-                self._plans = {k: v for k, v in self._plans.items() if k in self._cache}
         if old is not None:
             old.close()
 
@@ -238,25 +232,6 @@ class LiveMatcher:
                     and new.matcher.unaffected(reach, changed)):
                 keep[key] = value
         return keep
-
-    def _fresh_plans(self, new: Snapshot, most: int = 16) -> dict[Any, Any]:
-        """The most recently used Inno Slam answers, computed on ``new`` before it serves
-        (after a profile change the old ones go, and plans are the dearest answers to
-        recompute while requests wait). Runs beside the readers of the serving snapshot:
-        ``new`` has its own connection, and the shared encoders lock their caches."""
-        old = self._snapshot
-        if old is None or old.answers == new.answers:
-            return {}
-        with self._state:
-            recent = [(k, self._plans[k]) for k in reversed(self._cache) if k in self._plans]
-        fresh = {}
-        for key, (fn, args, kwargs) in recent[:most]:
-            try:
-                fresh[key] = (getattr(new.planner, fn)(*args, **kwargs) if isinstance(fn, str)
-                              else fn(new.planner, *args, **kwargs))
-            except MatcherError:  # e.g. a region that no longer resolves: asked anew later
-                continue
-        return fresh
 
     # -- writes -------------------------------------------------------------
     def write(self, change: Callable[[Store], T], *, erase: bool = False) -> T:
@@ -333,10 +308,7 @@ class LiveMatcher:
         if erase:
             with self._compute:
                 self._forget_texts()
-        if erase:
-            self._swap(snap)
-        else:
-            self._swap(snap, self._still_exact(snap), self._fresh_plans(snap))
+        self._swap(snap, None if erase else self._still_exact(snap))
         if erase:
             self._drop_previous_builds(snap)
             self._truncate_log()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from typing import Any, Protocol
 
@@ -71,25 +70,21 @@ class QueryEncoder:
         self.embedder = embedder
         self.size = size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()  # the cache, not the model call
 
     def __call__(self, text: str) -> np.ndarray:
-        with self._lock:
-            hit = self._cache.get(text)
-            if hit is not None:
-                self._cache.move_to_end(text)
-                return hit
+        hit = self._cache.get(text)
+        if hit is not None:
+            self._cache.move_to_end(text)
+            return hit
         vec = self.embedder.encode_queries([text])[0]
-        with self._lock:
-            self._cache[text] = vec
-            if len(self._cache) > self.size:
-                self._cache.popitem(last=False)
+        self._cache[text] = vec
+        if len(self._cache) > self.size:
+            self._cache.popitem(last=False)
         return vec
 
     def clear(self) -> None:
         """Forget every cached query (after a deletion: the cache holds profile texts)."""
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
 
 def query_encoders(settings: Any) -> tuple[QueryEncoder, QueryEncoder]:

@@ -284,22 +284,3 @@ def test_unaffected_checks_both_channels_and_the_filters(indexed_store, settings
                             ["t-co-02"])  # was scored
     assert m.unaffected(reach(-np.inf, -np.inf, Filters(kinds=("chair",))), ["t-co-02"])
     assert not m.unaffected(reach(dense + 0.01, keyword + 0.01), ["t-co-neu"])  # unknown
-
-
-def test_inno_slam_plans_are_recomputed_on_the_new_snapshot_before_it_serves(
-        live, gazetteer, settings):
-    from matcher.search import Matcher
-    from matcher.slam import SlamOptions, SlamPlanner
-
-    before = live.call("plan", "Erzgebirgskreis", SlamOptions(size=2), slam=True)
-    live.write(lambda s: update_profile(s, gazetteer, "t-co-01", {
-        "needs": "Wir suchen Partner für chromfreie Galvanik und Hartstoffschichten."}))
-    with live._state:  # already in the cache of the new snapshot, computed on it
-        keys = [k for k in live._cache if isinstance(k, str) and "'plan'" in k]
-        assert keys and live._cache[keys[0]] is not before
-    after = live.call("plan", "Erzgebirgskreis", SlamOptions(size=2), slam=True)
-    snap = live._snapshot
-    fresh = SlamPlanner(Matcher(snap.matcher.store, settings, gazetteer, snap.matcher.index,
-                                encoders=live._query_encoders()))
-    assert after.as_dict() == fresh.plan("Erzgebirgskreis", SlamOptions(size=2)).as_dict()
-    assert "t-co-01" in [sme for t in after.themes for sme in t.smes]
