@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from matcher.geo import distances_km
+from matcher.lru import LRU
 from matcher.regions import Region
 
 
@@ -23,6 +22,9 @@ class Filters:
     region: Region | None = None
     logged_in: bool = False
     exclude_ids: frozenset[str] = frozenset()
+
+
+MASK_CACHE = 32
 
 
 class ProfileTable:
@@ -44,8 +46,7 @@ class ProfileTable:
         # kinds and districts as small integer codes: a filter is one table lookup per row
         self._kind_codes, self._kind_of = _codes(self.kinds)
         self._district_codes, self._district_of = _codes(self.district)
-        self._masks: OrderedDict[Filters, np.ndarray] = OrderedDict()
-        self._masks_lock = threading.Lock()
+        self._masks: LRU[Filters, np.ndarray] = LRU(MASK_CACHE)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -57,18 +58,7 @@ class ProfileTable:
     def mask(self, f: Filters) -> np.ndarray:
         """Boolean mask of profiles that pass the filters (read-only; the last few masks are
         kept, a request asks for the same one several times)."""
-        with self._masks_lock:
-            hit = self._masks.get(f)
-            if hit is not None:
-                self._masks.move_to_end(f)
-                return hit
-        ok = self._compute_mask(f)
-        ok.flags.writeable = False
-        with self._masks_lock:
-            self._masks[f] = ok
-            if len(self._masks) > MASK_CACHE:
-                self._masks.popitem(last=False)
-        return ok
+        return self._masks.get(f, lambda: self._compute_mask(f))
 
     def _compute_mask(self, f: Filters) -> np.ndarray:
         ok = (self._public | self._internal) if f.logged_in else self._public.copy()
@@ -87,10 +77,8 @@ class ProfileTable:
         for pid in f.exclude_ids:
             if pid in self.pos:
                 ok[self.pos[pid]] = False
+        ok.flags.writeable = False
         return np.asarray(ok)
-
-
-MASK_CACHE = 32
 
 
 def _codes(values: np.ndarray) -> tuple[dict[Any, int], np.ndarray]:

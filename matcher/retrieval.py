@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any, Protocol
 
 import numpy as np
@@ -10,6 +9,7 @@ import numpy as np
 from matcher.embed import Embedder, create_embedder
 from matcher.filters import Filters, ProfileTable
 from matcher.indexer import LoadedIndex
+from matcher.lru import LRU
 from matcher.models import Profile
 from matcher.store import Store
 from matcher.text import analyze
@@ -68,19 +68,10 @@ class QueryEncoder:
 
     def __init__(self, embedder: Embedder, size: int = 8192) -> None:
         self.embedder = embedder
-        self.size = size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache: LRU[str, np.ndarray] = LRU(size)
 
     def __call__(self, text: str) -> np.ndarray:
-        hit = self._cache.get(text)
-        if hit is not None:
-            self._cache.move_to_end(text)
-            return hit
-        vec = self.embedder.encode_queries([text])[0]
-        self._cache[text] = vec
-        if len(self._cache) > self.size:
-            self._cache.popitem(last=False)
-        return vec
+        return self._cache.get(text, lambda: self.embedder.encode_queries([text])[0])
 
     def clear(self) -> None:
         """Forget every cached query (after a deletion: the cache holds profile texts)."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from matcher.lru import LRU
 from matcher.text import key_terms
 
 
@@ -68,9 +68,7 @@ def cluster_smes(ids: Sequence[str], needs: Sequence[str], vectors: np.ndarray,
     return themes
 
 
-_KMEANS: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
-_KMEANS_LOCK = threading.Lock()
-KMEANS_CACHE = 256
+_KMEANS: LRU[tuple[str, int], np.ndarray] = LRU(256)
 
 
 def _kmeans(vectors: np.ndarray, k: int) -> np.ndarray:
@@ -78,20 +76,14 @@ def _kmeans(vectors: np.ndarray, k: int) -> np.ndarray:
     only the regions whose SMEs changed are clustered again."""
     from sklearn.cluster import KMeans
 
+    def fit() -> np.ndarray:
+        labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(vectors)
+        labels.flags.writeable = False
+        return labels
+
     data = np.ascontiguousarray(vectors)
-    key = (f"{hashlib.sha256(data.tobytes()).hexdigest()}{data.shape}{data.dtype}", k)
-    with _KMEANS_LOCK:
-        hit = _KMEANS.get(key)
-        if hit is not None:
-            _KMEANS.move_to_end(key)
-            return hit
-    labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(vectors)
-    labels.flags.writeable = False
-    with _KMEANS_LOCK:
-        _KMEANS[key] = labels
-        if len(_KMEANS) > KMEANS_CACHE:
-            _KMEANS.popitem(last=False)
-    return labels
+    return _KMEANS.get((f"{hashlib.sha256(data.tobytes()).hexdigest()}{data.shape}{data.dtype}",
+                        k), fit)
 
 
 def _display(term: str) -> str:
