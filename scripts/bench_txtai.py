@@ -122,7 +122,7 @@ def _settings(work: Path, threads: int, runtime: str) -> Any:
 
 def prepare_onnx(work: Path, threads: int, runtime: str) -> float:
     """Make the one-time ONNX export (if missing) outside the timed build; its seconds."""
-    if runtime != "onnx":
+    if runtime == "torch":
         return 0.0
     from matcher.embed import create_embedder
 
@@ -198,7 +198,7 @@ def run_matcher(work: Path, threads: int, runtime: str) -> dict[str, Any]:
 @click.option("--threads", default=0, show_default=True,
               help="Threads of the encoder (torch, ONNX Runtime) and of FAISS on both sides; "
               "0 = library defaults.")
-@click.option("--st-runtime", "runtime", type=click.Choice(["onnx", "torch"]), default="onnx",
+@click.option("--st-runtime", "runtime", type=click.Choice(["onnx", "onnx-int8", "torch"]), default="onnx",
               show_default=True, help="matcher's runtime for the model (the st_runtime setting).")
 @click.option("--side", type=click.Choice(["txtai", "matcher"]), default=None, hidden=True)
 def main(work: Path, threads: int, runtime: str, side: str | None) -> None:
@@ -225,7 +225,8 @@ def main(work: Path, threads: int, runtime: str, side: str | None) -> None:
     out["txtai_version"] = version("txtai")
     out["threads"] = threads or "library default"
     out["st_runtime"] = runtime
-    save(work, "demo", f"txtai{threads or ''}{'' if runtime == 'onnx' else '-torch'}", out)
+    suffix = {"onnx": "", "onnx-int8": "-int8", "torch": "-torch"}[runtime]
+    save(work, "demo", f"txtai{threads or ''}{suffix}", out)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,24 @@ def test_hashing_is_deterministic_normalised_and_meaningful():
     assert e.encode_queries([]).shape == (0, e.dim)
 
 
+def test_batches_group_texts_by_length_and_keep_the_callers_order():
+    seen: list[list[str]] = []
+
+    class Recording(HashingEmbedder):
+        def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+            seen.append(texts)
+            return super()._encode(texts, is_query)
+
+    texts = ["a" * 30, "b", "c" * 10, "d" * 29, "e" * 2]
+    recording = Recording()
+    recording.batch_size = 2
+    out = recording.encode_documents(texts)
+    assert seen == [["b", "ee"], ["c" * 10, "d" * 29], ["a" * 30]]
+    assert np.array_equal(out, HashingEmbedder().encode_documents(texts))
+    for i, t in enumerate(texts):
+        assert np.array_equal(out[i], HashingEmbedder().encode_documents([t])[0])
+
+
 def test_concat_cosine_is_weighted_mean():
     a, b = HashingEmbedder(64), HashingEmbedder(128)
     c = ConcatEmbedder([a, b], [3, 1])

@@ -141,3 +141,55 @@ def test_onnx_and_torch_give_the_same_vectors(tmp_path, monkeypatch):
     reopened = create_embedder(settings, "minilm")
     assert reopened.export_seconds == 0.0
     assert list((tmp_path / "cache" / "onnx").glob("*/model.onnx")) == exported
+
+
+def test_int8_copy_is_made_once_beside_its_export(tmp_path, fake_export, monkeypatch):
+    made: list[Path] = []
+
+    def quantise(model_file: Path, out: Path) -> None:
+        made.append(model_file)
+        out.write_bytes(b"int8 of " + model_file.read_bytes())
+
+    monkeypatch.setattr(st_onnx, "_quantise", quantise)
+    model, cache = _model_dir(tmp_path / "m", ["Transformer", "Pooling"]), tmp_path / "cache"
+    exported, _ = st_onnx.ensure_onnx(model, cache)
+    small, seconds = st_onnx.ensure_int8(exported)
+    assert small.parent == exported.parent and small.read_bytes() == b"int8 of weights v1"
+    assert seconds > 0 and st_onnx.ensure_int8(exported) == (small, 0.0) and len(made) == 1
+    (model / "model.safetensors").write_bytes(b"weights version 2")
+    st_onnx.ensure_onnx(model, cache)
+    assert not small.exists()  # went with its outdated export
+
+
+def test_int8_has_its_own_model_id_and_no_torch_fallback(tmp_path):
+    from matcher.indexer import model_id_for
+
+    settings = load_settings({"data_dir": str(tmp_path)}, environ={})
+    ids = {rt: model_id_for(settings.replace(st_runtime=rt), "minilm")
+           for rt in ("onnx", "torch", "onnx-int8")}
+    assert ids["onnx"] == ids["torch"] != ids["onnx-int8"]
+    assert model_id_for(settings.replace(st_runtime="onnx-int8"), "st:/models/x") == \
+        "st:/models/x+int8"
+    plain = tmp_path / "not-a-model"
+    plain.mkdir()
+    with pytest.raises(ConfigError) as exc:
+        SentenceTransformerEmbedder(str(plain), runtime="onnx-int8", cache_dir=tmp_path)
+    assert "8-bit" in exc.value.message and "st_runtime" in exc.value.message
+
+
+@pytest.mark.slow
+def test_int8_vectors_stay_close_to_the_float_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings = load_settings({"data_dir": str(tmp_path), "embed_threads": 1}, environ={})
+    full = create_embedder(settings.replace(st_runtime="onnx"), "minilm")
+    small = create_embedder(settings.replace(st_runtime="onnx-int8"), "minilm")
+    assert small.runtime == "onnx-int8" and small.model_id == full.model_id + "+int8"
+    assert len(list((tmp_path / "cache" / "onnx").glob("*/model.int8.onnx"))) == 1
+    a, b = full.encode_documents(GERMAN), small.encode_documents(GERMAN)
+    cos = np.sum(a * b, axis=1)
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    assert cos.min() >= 0.95 and cos.mean() >= 0.97
+    # the nearest document of each query is the same as with the float model
+    queries = ["Schweißen von Blechen", "Lebensmittel länger haltbar", "Labor und Reinraum"]
+    qa, qb = full.encode_queries(queries), small.encode_queries(queries)
+    assert list((qa @ a.T).argmax(axis=1)) == list((qb @ b.T).argmax(axis=1))

@@ -44,11 +44,16 @@ class Embedder(ABC):
         return self._batched(list(texts), is_query=True)
 
     def _batched(self, texts: list[str], is_query: bool) -> np.ndarray:
+        """Batches of similar length (less padding for transformer models), rows in the
+        order of ``texts``."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        parts = [self._encode(texts[i:i + self.batch_size], is_query)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        parts = [self._encode([texts[j] for j in order[i:i + self.batch_size]], is_query)
                  for i in range(0, len(texts), self.batch_size)]
-        return l2_normalize(np.vstack(parts))
+        out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+        out[order] = np.vstack(parts)
+        return l2_normalize(out)
 
 
 def require(module: str, package: str) -> object:

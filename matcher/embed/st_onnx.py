@@ -5,7 +5,10 @@ from the local weights, nothing downloaded) into a cache directory and reused on
 start; tokenisation (Hugging Face ``tokenizers``), pooling and normalisation are done here the
 way sentence-transformers does them. Only the common layout is supported — Transformer,
 Pooling (cls, max, mean, mean-sqrt-len), optional Normalize; :func:`read_pipeline` returns
-``None`` for anything else and the caller keeps the torch runtime.
+``None`` for anything else and the caller keeps the torch runtime. :func:`ensure_int8` derives
+an 8-bit copy of the export (weights of the matrix products quantised per output channel,
+activations quantised on the fly): about half the time per text on a CPU with integer dot
+products, at a cosine of about 0.98 to the float vectors, so it is a model of its own.
 """
 
 from __future__ import annotations
@@ -127,6 +130,46 @@ def ensure_onnx(model_dir: Path, cache_dir: Path) -> tuple[Path, float]:
     seconds = time.perf_counter() - started
     log.info("ONNX export of %s: %s (%.1f s)", model_dir, target, seconds)
     return target, seconds
+
+
+def ensure_int8(model_file: Path) -> tuple[Path, float]:
+    """The 8-bit copy of an exported model (``model.int8.onnx`` beside it), made first when
+    missing; returns the file and the seconds spent making it (0.0 when it existed). It appears
+    atomically and goes with its export when the model changes.
+
+    Raises:
+        MissingPackageError: onnxruntime (its quantisation tools) is missing.
+    """
+    target = model_file.with_name(model_file.stem + ".int8.onnx")
+    if target.is_file():
+        return target, 0.0
+    started = time.perf_counter()
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".quantise-", suffix=".onnx")
+    os.close(fd)
+    try:
+        _quantise(model_file, Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    seconds = time.perf_counter() - started
+    log.info("8-bit copy of %s: %s (%.1f s)", model_file, target, seconds)
+    return target, seconds
+
+
+def _quantise(model_file: Path, out: Path) -> None:
+    """Dynamic 8-bit quantisation of the matrix products. Per-channel weights: one scale per
+    tensor lost too much here (cosine 0.83 to the float vectors, against 0.98 per channel)."""
+    quantization: Any = require("onnxruntime.quantization", "onnxruntime")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.getLogger().disabled, was = True, logging.getLogger().disabled
+        try:  # the quantiser logs advice to the root logger on every call
+            quantization.quantize_dynamic(str(model_file), str(out), per_channel=True,
+                                          weight_type=quantization.QuantType.QInt8,
+                                          op_types_to_quantize=["MatMul"])
+        finally:
+            logging.getLogger().disabled = was
 
 
 def _export(model_dir: Path, out: Path) -> None:
