@@ -198,8 +198,9 @@ def run_matcher(work: Path, threads: int, runtime: str) -> dict[str, Any]:
 @click.option("--threads", default=0, show_default=True,
               help="Threads of the encoder (torch, ONNX Runtime) and of FAISS on both sides; "
               "0 = library defaults.")
-@click.option("--st-runtime", "runtime", type=click.Choice(["onnx", "onnx-int8", "torch"]), default="onnx",
-              show_default=True, help="matcher's runtime for the model (the st_runtime setting).")
+@click.option("--st-runtime", "runtime", type=click.Choice(["onnx", "onnx-int8", "torch"]),
+              default="onnx", show_default=True,
+              help="matcher's runtime for the model (the st_runtime setting).")
 @click.option("--side", type=click.Choice(["txtai", "matcher"]), default=None, hidden=True)
 def main(work: Path, threads: int, runtime: str, side: str | None) -> None:
     """Run both sides in child processes and save the figures."""
