@@ -16,6 +16,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -285,6 +286,13 @@ def _sparse_index(pks: np.ndarray, texts: list[str], analysed: dict[str, str],
                     "sparse_drift": drift}
 
 
+def _sparse_side(pks: np.ndarray, texts: list[str], manifest: dict[str, Any] | None,
+                 ) -> tuple[dict[str, str], SparseIndex, dict[str, Any]]:
+    """Analysed texts and the sparse channel of one build."""
+    analysed = _analysed(texts, manifest)
+    return (analysed, *_sparse_index(pks, texts, analysed, manifest))
+
+
 @contextmanager
 def index_lock(data_dir: str | Path) -> Iterator[None]:
     """Exclusive lock for writing builds and switching ``CURRENT`` (across processes), so that
@@ -370,15 +378,19 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     profiles: list[tuple[int, Profile]] = list(store.iter_profiles())
     pks = np.array([pk for pk, _ in profiles], dtype=np.int64)
     texts = [profile_text(p) for _, p in profiles]
-    vectors, hashes, report.embedded, report.reused = _embed_docs(
-        store, [p for _, p in profiles], settings, progress, embedders)
-    sent_rows = [(pk, f, s) for pk, p in profiles for f, s in profile_sentences(p)]
-    sent_vecs, report.sentences_embedded, report.sentences_reused = _embed_cached(
-        store, [s for _, _, s in sent_rows], sent_model,
-        _Lazy(settings, settings.sentence_embedder, embedders), "Sätze", progress)
-    index = _doc_index(pks, hashes, vectors, manifest, doc_model, settings, report)
-    analysed = _analysed(texts, None if force else manifest)
-    sparse, sparse_state = _sparse_index(pks, texts, analysed, None if force else manifest)
+    previous = None if force else manifest
+    # The sparse side (spaCy lemmas, TF-IDF) needs only the texts: it runs in a thread of its
+    # own while the models embed, on the core time the encoders leave free.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sparse") as pool:
+        sparse_side = pool.submit(_sparse_side, pks, texts, previous)
+        vectors, hashes, report.embedded, report.reused = _embed_docs(
+            store, [p for _, p in profiles], settings, progress, embedders)
+        sent_rows = [(pk, f, s) for pk, p in profiles for f, s in profile_sentences(p)]
+        sent_vecs, report.sentences_embedded, report.sentences_reused = _embed_cached(
+            store, [s for _, _, s in sent_rows], sent_model,
+            _Lazy(settings, settings.sentence_embedder, embedders), "Sätze", progress)
+        index = _doc_index(pks, hashes, vectors, manifest, doc_model, settings, report)
+        analysed, sparse, sparse_state = sparse_side.result()
     # Keep the vectors of every text view of the current profiles (switching backends stays
     # free); drop those of texts that no longer exist (deleted or changed profiles).
     report.pruned = store.prune_vectors([

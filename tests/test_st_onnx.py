@@ -184,11 +184,11 @@ def test_int8_vectors_stay_close_to_the_float_ones(tmp_path, monkeypatch):
     full = create_embedder(settings.replace(st_runtime="onnx"), "minilm")
     small = create_embedder(settings.replace(st_runtime="onnx-int8"), "minilm")
     assert small.runtime == "onnx-int8" and small.model_id == full.model_id + "+int8"
-    assert len(list((tmp_path / "cache" / "onnx").glob("*/model.int8.onnx"))) == 1
+    assert len(list((tmp_path / "cache" / "onnx").glob("*/model.int8-v2.onnx"))) == 1
     a, b = full.encode_documents(GERMAN), small.encode_documents(GERMAN)
     cos = np.sum(a * b, axis=1)
     assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
-    assert cos.min() >= 0.95 and cos.mean() >= 0.97
+    assert cos.min() >= 0.98 and cos.mean() >= 0.99
     # the nearest document of each query is the same as with the float model
     queries = ["Schweißen von Blechen", "Lebensmittel länger haltbar", "Labor und Reinraum"]
     qa, qb = full.encode_queries(queries), small.encode_queries(queries)

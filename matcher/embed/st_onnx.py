@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 # Bump when the exported graph changes (inputs, outputs, opset): old cache entries are re-made.
 EXPORT_FORMAT = "onnx-last-hidden-state-v1"
+# Bump when the 8-bit recipe changes: the copy is made again under the new name.
+INT8_FORMAT = "int8-v2"
 OPSET = 17
 _MODULES = {"Transformer", "Pooling", "Normalize"}
 _POOLING_ORDER = ("cls", "max", "mean", "mean_sqrt_len")  # sentence-transformers' concat order
@@ -140,7 +142,7 @@ def ensure_int8(model_file: Path) -> tuple[Path, float]:
     Raises:
         MissingPackageError: onnxruntime (its quantisation tools) is missing.
     """
-    target = model_file.with_name(model_file.stem + ".int8.onnx")
+    target = model_file.with_name(f"{model_file.stem}.{INT8_FORMAT}.onnx")
     if target.is_file():
         return target, 0.0
     started = time.perf_counter()
@@ -158,16 +160,25 @@ def ensure_int8(model_file: Path) -> tuple[Path, float]:
 
 
 def _quantise(model_file: Path, out: Path) -> None:
-    """Dynamic 8-bit quantisation of the matrix products. Per-channel weights: one scale per
-    tensor lost too much here (cosine 0.83 to the float vectors, against 0.98 per channel)."""
+    """Dynamic 8-bit quantisation of the matrix products with weights, one scale per output
+    channel, except the down-projections of the feed-forward blocks (weights taller than wide),
+    which read the activations with the largest outliers. Measured on all-MiniLM-L6-v2 and
+    German profile texts: one scale per tensor gave cosine 0.83 to the float vectors, per
+    channel 0.988, per channel without the down-projections 0.996 (1.7× the float speed)."""
     quantization: Any = require("onnxruntime.quantization", "onnxruntime")
+    onnx: Any = require("onnx", "onnx")
+    graph = onnx.load(str(model_file), load_external_data=False).graph
+    shapes = {t.name: tuple(t.dims) for t in graph.initializer}
+    down = [n.name for n in graph.node if n.op_type == "MatMul" and any(
+        len(shapes.get(i, ())) == 2 and shapes[i][0] > shapes[i][1] for i in n.input)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         logging.getLogger().disabled, was = True, logging.getLogger().disabled
         try:  # the quantiser logs advice to the root logger on every call
             quantization.quantize_dynamic(str(model_file), str(out), per_channel=True,
                                           weight_type=quantization.QuantType.QInt8,
-                                          op_types_to_quantize=["MatMul"])
+                                          op_types_to_quantize=["MatMul"],
+                                          nodes_to_exclude=down)
         finally:
             logging.getLogger().disabled = was
 
