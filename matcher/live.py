@@ -35,6 +35,7 @@ from matcher.indexer import (
     remove_old_builds,
 )
 from matcher.retrieval import QueryEncoder, query_encoders
+from matcher.rwlock import SharedLock
 from matcher.search import Matcher
 from matcher.settings import Settings
 from matcher.slam import SlamPlanner
@@ -75,6 +76,15 @@ class Snapshot:
         self.matcher.store.close()
 
 
+class _Flight:
+    """One answer being computed; threads asking for the same answer wait for it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.ok = False
+        self.result: Any = None
+
+
 class LiveMatcher:
     """Process-wide matcher for a server: cached reads, incremental writes, atomic swaps."""
 
@@ -89,7 +99,10 @@ class LiveMatcher:
         self._encoders: tuple[QueryEncoder, QueryEncoder] | None = None
         self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._state = threading.RLock()  # snapshot pointer and result cache (held briefly)
-        self._compute = threading.RLock()  # Matcher, planner, encoders and snapshot connection
+        # Computations share the serving snapshot; swapping it, pausing its read transaction
+        # and emptying caches wait until they are done.
+        self._compute = SharedLock()
+        self._flights: dict[Any, _Flight] = {}  # answers being computed, by cache key
         self._write_lock = threading.Lock()
         self._settle = threading.Condition()
         self._written = self._settled = 0
@@ -124,38 +137,54 @@ class LiveMatcher:
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-        with self._compute:
+            flight = self._flights.get(key) if key is not None else None
+            leader = flight is None and key is not None
+            if leader:
+                flight = self._flights[key] = _Flight()
+        if flight is not None and not leader:  # the same answer is being computed: wait
+            flight.done.wait()
+            if flight.ok:
+                return flight.result
+        if self._snapshot is None:
+            self._first_snapshot()
+        try:
+            with self._compute.shared():  # computations run side by side on one snapshot
+                with self._state:
+                    snap = self._snapshot
+                assert snap is not None
+                target = snap.planner if slam else snap.matcher
+                try:
+                    result = (getattr(target, fn)(*args, **kwargs) if isinstance(fn, str)
+                              else fn(target, *args, **kwargs))
+                except NotFoundError as exc:
+                    if self._behind:  # e.g. a profile imported a moment ago by another process
+                        raise IndexStateError("Der Suchindex wird gerade aktualisiert — bitte "
+                                              "in einem Moment erneut versuchen.") from exc
+                    raise
             with self._state:
-                snap = self._snapshot
-                hit = self._cache.get(key) if key is not None else None
-            if hit is not None:  # computed by the thread this one waited for
-                return hit
-            snap = snap or self._first_snapshot()
-            target = snap.planner if slam else snap.matcher
-            try:
-                result = (getattr(target, fn)(*args, **kwargs) if isinstance(fn, str)
-                          else fn(target, *args, **kwargs))
-            except NotFoundError as exc:
-                if self._behind:  # e.g. a profile imported a moment ago by another process
-                    raise IndexStateError("Der Suchindex wird gerade aktualisiert — bitte in "
-                                          "einem Moment erneut versuchen.") from exc
-                raise
-        with self._state:
-            if key is not None and snap is self._snapshot:
-                self._cache[key] = result
-                if len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
-        return result
+                if key is not None and snap is self._snapshot:
+                    self._cache[key] = result
+                    if len(self._cache) > self.cache_size:
+                        self._cache.popitem(last=False)
+            if leader and flight is not None:
+                flight.result, flight.ok = result, True
+            return result
+        finally:
+            if leader and flight is not None:
+                with self._state:
+                    if self._flights.get(key) is flight:
+                        del self._flights[key]
+                flight.done.set()  # followers take the result, or compute on their own
 
     @property
     def generation(self) -> int:
         """Number of snapshots swapped in so far (0 = none loaded yet)."""
         return self._generation
 
-    def _first_snapshot(self) -> Snapshot:
-        snap = self._open_snapshot()
-        self._swap(snap)
-        return snap
+    def _first_snapshot(self) -> None:
+        with self._compute.exclusive():
+            if self._snapshot is None:
+                self._swap(self._open_snapshot())
 
     def _query_encoders(self) -> tuple[QueryEncoder, QueryEncoder]:
         if self._encoders is None:
@@ -185,7 +214,7 @@ class LiveMatcher:
         """Serve ``snap`` from now on. Cached answers stay when no answer can have changed;
         otherwise only the entries of ``keep`` (checked against ``snap``) that are unchanged
         since."""
-        with self._compute, self._state:
+        with self._compute.exclusive(), self._state:  # running computations finish first
             old, self._snapshot = self._snapshot, snap
             self._behind = False
             self._generation += 1
@@ -211,7 +240,7 @@ class LiveMatcher:
                 or int(manifest.get("sparse_drift", 0)) == 0):  # the vocabulary was refitted
             return None
         after = new.matcher.store.hashes()  # the new snapshot serves no one yet
-        with self._compute:  # the serving snapshot's connection is used by readers
+        with self._compute.shared():  # the serving snapshot stays open meanwhile
             before = old.matcher.store.hashes()
             if before.keys() != after.keys():
                 return None
@@ -306,7 +335,7 @@ class LiveMatcher:
                 report = build_index(writer, self.settings, embedders=self.pool)
                 snap = self._open_snapshot()
         if erase:
-            with self._compute:
+            with self._compute.exclusive():
                 self._forget_texts()
         self._swap(snap, None if erase else self._still_exact(snap))
         if erase:
@@ -331,7 +360,7 @@ class LiveMatcher:
     def _truncate_log(self) -> None:
         """Copy the write-ahead log into the database and truncate it to zero bytes; the
         snapshot's read transaction is paused meanwhile (reads wait a moment)."""
-        with self._compute:
+        with self._compute.exclusive():
             snap = self._snapshot
             if snap is not None:
                 snap.matcher.store.db.conn.rollback()
@@ -383,7 +412,7 @@ class LiveMatcher:
     def close(self) -> None:
         """Close every connection (the object is unusable afterwards)."""
         self.wait_idle(30)
-        with self._compute, self._state:
+        with self._compute.exclusive(), self._state:
             if self._snapshot is not None:
                 self._snapshot.close()
                 self._snapshot = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Protocol
 
 import numpy as np
@@ -69,9 +70,14 @@ class QueryEncoder:
     def __init__(self, embedder: Embedder, size: int = 8192) -> None:
         self.embedder = embedder
         self._cache: LRU[str, np.ndarray] = LRU(size)
+        self._model = threading.Lock()  # one call into the model at a time
 
     def __call__(self, text: str) -> np.ndarray:
-        return self._cache.get(text, lambda: self.embedder.encode_queries([text])[0])
+        return self._cache.get(text, lambda: self._encode(text))
+
+    def _encode(self, text: str) -> np.ndarray:
+        with self._model:
+            return self.embedder.encode_queries([text])[0]
 
     def clear(self) -> None:
         """Forget every cached query (after a deletion: the cache holds profile texts)."""

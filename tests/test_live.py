@@ -208,6 +208,65 @@ def test_deletion_by_another_process_is_erased_here_too(live, gazetteer, setting
     assert hits == []
 
 
+def test_computations_run_side_by_side_and_one_answer_is_computed_once(live):
+    both = threading.Barrier(2, timeout=10)
+
+    def meet(matcher, tag):  # each of two different answers waits for the other one
+        both.wait()
+        return matcher.match_text("Galvanik", limit=3)
+
+    out: dict[str, object] = {}
+    threads = [threading.Thread(target=lambda t=t: out.update({t: live.call(meet, t)}))
+               for t in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(15)
+    assert set(out) == {"a", "b"}, "a computation waited for another one to finish"
+
+    calls: list[int] = []
+    gate = threading.Event()
+
+    def slow(matcher):
+        calls.append(1)
+        gate.wait(10)
+        return len(calls)
+
+    asking = [threading.Thread(target=lambda: out.update({threading.get_ident(): live.call(slow)}))
+              for _ in range(5)]
+    for t in asking:
+        t.start()
+    time.sleep(0.3)
+    gate.set()
+    for t in asking:
+        t.join(15)
+    assert calls == [1] and {out[t.ident] for t in asking} == {1}
+
+
+def test_a_swap_waits_for_running_computations(live, gazetteer):
+    inside, release = threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def long(matcher):
+        inside.set()
+        release.wait(10)
+        seen.append(matcher.store.get(matcher.table.ids[0]).name)  # its snapshot is still open
+        return True
+
+    reader = threading.Thread(target=live.call, args=(long,), kwargs={"cached": False})
+    reader.start()
+    assert inside.wait(10)
+    writer = threading.Thread(target=live.write,
+                              args=(lambda s: create_profile(s, gazetteer, NEW),))
+    writer.start()
+    time.sleep(0.5)
+    assert live.generation == 1, "the new snapshot was swapped in under a running computation"
+    release.set()
+    reader.join(10)
+    writer.join(30)
+    assert seen and live.generation == 2
+
+
 def test_calls_with_unhashable_options_are_cached_too(live):
     from matcher.slam import SlamOptions
 
