@@ -78,11 +78,15 @@ class SentenceBank:
         sim = np.full((n, len(FIELD_NAMES)), -np.inf, dtype=np.float32)
         sent = np.zeros((n, len(FIELD_NAMES)), dtype=np.int64)
         query = np.zeros((n, len(FIELD_NAMES)), dtype=np.int64)
-        spans = [self._slices.get(int(pk), (0, 0)) for pk in pks]
-        lengths = np.array([b - a for a, b in spans], dtype=np.int64)
-        if not len(queries) or not lengths.sum():
+        spans = np.array([self._slices.get(int(pk), (0, 0)) for pk in pks],
+                         dtype=np.int64).reshape(-1, 2)
+        lengths = spans[:, 1] - spans[:, 0]
+        total = int(lengths.sum())
+        if not len(queries) or not total:
             return SentenceHits(sim, sent, query)
-        idx = np.concatenate([np.arange(a, b) for a, b in spans])
+        # the bank rows of every candidate's sentences, candidate after candidate
+        before = np.cumsum(lengths) - lengths
+        idx = np.arange(total) + np.repeat(spans[:, 0] - before, lengths)
         scores = queries @ self.vectors[idx].T  # (queries, sentences of the candidates)
         col_best, col_query = scores.max(axis=0), scores.argmax(axis=0)
         key = np.repeat(np.arange(n), lengths) * len(FIELD_NAMES) + self.fields[idx]
@@ -114,6 +118,14 @@ class SentenceHits:
         if direction == "their_offer":
             return Pair(mine, theirs, float(self.sim[i, f]), direction)
         return Pair(theirs, mine, float(self.sim[i, f]), direction)
+
+    def rivalries(self) -> np.ndarray:
+        """:meth:`rivalry` of every row (float64)."""
+        need = self.sim[:, 0].astype(np.float64)
+        offer = self.sim[:, 1].astype(np.float64)
+        need[~np.isfinite(need)] = 0.0
+        offer[~np.isfinite(offer)] = 0.0
+        return np.maximum(0.0, need - offer)
 
     def rivalry(self, i: int) -> float:
         """max(0, best similarity to their needs − to their offers): a candidate that has the

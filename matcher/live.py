@@ -103,6 +103,7 @@ class LiveMatcher:
         # and emptying caches wait until they are done.
         self._compute = SharedLock()
         self._flights: dict[Any, _Flight] = {}  # answers being computed, by cache key
+        self._slots = threading.BoundedSemaphore(max(1, int(settings.compute_slots)))
         self._write_lock = threading.Lock()
         self._settle = threading.Condition()
         self._written = self._settled = 0
@@ -148,7 +149,7 @@ class LiveMatcher:
         if self._snapshot is None:
             self._first_snapshot()
         try:
-            with self._compute.shared():  # computations run side by side on one snapshot
+            with self._slots, self._compute.shared():  # a few computations side by side
                 with self._state:
                     snap = self._snapshot
                 assert snap is not None

@@ -19,7 +19,7 @@ from matcher.errors import MatcherError, NotFoundError
 from matcher.explain import Explanation, Pair, SentenceBank, Sentences, shared_terms
 from matcher.feedback import Families, feedback_vector, mixed_query
 from matcher.filters import Filters, ProfileTable
-from matcher.geo import Gazetteer, distance_km, load_gazetteer
+from matcher.geo import Gazetteer, distances_km, load_gazetteer
 from matcher.index import set_threads
 from matcher.indexer import LoadedIndex, load_index
 from matcher.models import Profile
@@ -115,19 +115,29 @@ class MatchResult:
 
 
 @dataclass
-class _Candidate:
-    pid: str
-    row: int
-    cos: float = 0.0
-    cross: float = 0.0
-    sparse: float = 0.0
-    pair: Pair | None = None
-    rivalry: float = 0.0  # how much more their needs resemble the request than their offers
-    kind_factor: float = 1.0
-    family: float = 0.0  # relevance borrowed from the parent or a child
-    distance: float | None = None
-    raw: float = 0.0
-    sparse_weight: float | None = None  # None: ``sparse_weight``; profile matching sets its own
+class _Pool:
+    """The candidates of one request as parallel arrays (one entry per table row in ``rows``):
+    the first ``n`` pass the filters, the rest are relatives that only lend relevance. The
+    signals are in cosine units (float64, as Python floats of the float32 scores)."""
+
+    rows: np.ndarray
+    n: int
+    cos: np.ndarray
+    cross: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    sparse: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    rivalry: np.ndarray = field(default_factory=lambda: np.zeros(0))  # peer, not partner
+    kind_factor: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    family: np.ndarray = field(default_factory=lambda: np.zeros(0))  # borrowed from relatives
+    sparse_weight: float = 0.0
+    # The quoted need ↔ offer pair of entry i, built only for the results shown.
+    pair_of: Callable[[int], Pair | None] = lambda i: None
+
+
+def _finite_or_zero(values: np.ndarray) -> np.ndarray:
+    """float64 copy with -inf (no sentence of that field) as 0."""
+    out = values.astype(np.float64)
+    out[~np.isfinite(out)] = 0.0
+    return out
 
 
 def _limit_blas(threads: int) -> None:
@@ -157,6 +167,11 @@ class Matcher:
         self.dense = DenseRetriever(self.encode_doc, self.index, self.table)
         self.sparse = SparseRetriever(self.index, self.table)
         self._sparse_row = {int(pk): i for i, pk in enumerate(self.index.sparse.ids)}
+        # per table row: its row in the sparse index (-1: none) and the rank of its id
+        self._sparse_at = np.array([self._sparse_row.get(int(pk), -1) for pk in self.table.pks],
+                                   dtype=np.int64)
+        self._id_rank = np.argsort(np.argsort(np.array(self.table.ids, dtype=object),
+                                              kind="stable"), kind="stable")
         self.bank = SentenceBank(self.index.sent_vectors, self.index.sent_field,
                                  self.index.sent_text, self.index.sent_owner)
         self.region_names = tuple(settings.regions)
@@ -210,17 +225,18 @@ class Matcher:
         qvec, sparse_scores, sparse_texts = self._query(query, client_needs)
         qsent = self.encode_sent(query)
 
-        def fill(cands: list[_Candidate]) -> None:
-            hits = self.bank.best(qsent[None, :], self._pks(cands))
-            for i, c in enumerate(cands):
-                c.sparse = self._sparse_of(c.row, sparse_scores)
-                c.pair = hits.pair(i, (1, 2), self.bank, [query], "their_offer")
-                c.cross = c.pair.similarity if c.pair else 0.0
-                c.rivalry = hits.rivalry(i)
+        def fill(pool: _Pool) -> None:
+            hits = self.bank.best(qsent[None, :], self._pks(pool.rows))
+            pool.sparse = self._sparse_of(pool.rows, sparse_scores)
+            pool.cross = _finite_or_zero(hits.sim[:, 1:3].max(axis=1))
+            pool.rivalry = hits.rivalries()
+            pool.kind_factor = np.ones(len(pool.rows))
+            pool.sparse_weight = float(self.settings.sparse_weight)
+            pool.pair_of = lambda i: hits.pair(i, (1, 2), self.bank, [query], "their_offer")
 
-        pool, cuts = self._pool(qvec, sparse_scores, filters)
-        cands, scored = self._rerank(pool, qvec, filters, fill)
-        result = self._finish(cands, center, None, limit, offset, logged_in, parsed=parsed,
+        rows, cuts = self._pool(qvec, sparse_scores, filters)
+        pool, scored = self._rerank(rows, qvec, filters, fill)
+        result = self._finish(pool, center, None, limit, offset, logged_in, parsed=parsed,
                               query_text=query)
         named = frozenset({client_id}) if client_id else frozenset()
         result.reach = Reach(scored | cuts.ids | named, qvec, sparse_texts, filters,
@@ -258,25 +274,32 @@ class Matcher:
         comp = self.settings.complementarity.get(src.kind, {})
         keyword_weight = float(self.settings.profile_sparse_weight)
 
-        def fill(cands: list[_Candidate]) -> None:
-            pks = self._pks(cands)
+        def fill(pool: _Pool) -> None:
+            pks = self._pks(pool.rows)
             # my needs ↔ their offers, and their needs ↔ my offers
             to_them, to_me = self.bank.best(need_vecs, pks), self.bank.best(offer_vecs, pks)
-            for i, c in enumerate(cands):
-                c.sparse = self._sparse_of(c.row, sparse_scores)
+            them = to_them.sim[:, 1:3].max(axis=1).astype(np.float64)
+            me = to_me.sim[:, 0].astype(np.float64)
+            # the better direction; their offer wins a tie; no sentence on either side: 0
+            pool.cross = _finite_or_zero(np.where(me > them, me, them))
+            pool.sparse = self._sparse_of(pool.rows, sparse_scores)
+            pool.rivalry = to_them.rivalries()
+            pool.kind_factor = np.array([float(comp.get(str(k), 1.0))
+                                         for k in self.table.kinds[pool.rows]])
+            pool.sparse_weight = keyword_weight
+
+            def pair_of(i: int) -> Pair | None:
                 pairs = [p for p in (
                     to_them.pair(i, (1, 2), self.bank, need_texts, "their_offer"),
                     to_me.pair(i, (0,), self.bank, offer_texts, "your_offer")) if p]
                 pairs.sort(key=lambda p: -p.similarity)
-                c.pair = pairs[0] if pairs else None
-                c.cross = c.pair.similarity if c.pair else 0.0
-                c.rivalry = to_them.rivalry(i)
-                c.kind_factor = float(comp.get(str(self.table.kinds[c.row]), 1.0))
-                c.sparse_weight = keyword_weight
+                return pairs[0] if pairs else None
 
-        pool, cuts = self._pool(qvec, sparse_scores, filters)
-        cands, scored = self._rerank(pool, qvec, filters, fill)
-        result = self._finish(cands, center, src, limit, offset, logged_in, query_text=query)
+            pool.pair_of = pair_of
+
+        rows, cuts = self._pool(qvec, sparse_scores, filters)
+        pool, scored = self._rerank(rows, qvec, filters, fill)
+        result = self._finish(pool, center, src, limit, offset, logged_in, query_text=query)
         result.reach = Reach(scored | cuts.ids | {src.id}, qvec, sparse_texts, filters,
                              cuts.dense, cuts.sparse)
         return result
@@ -352,7 +375,7 @@ class Matcher:
         return qvec, sparse_scores, tuple(texts)
 
     def _pool(self, qvec: np.ndarray, sparse_scores: np.ndarray,
-              filters: Filters) -> tuple[list[_Candidate], _Cuts]:
+              filters: Filters) -> tuple[list[int], _Cuts]:
         """The hybrid top ``CANDIDATES`` (dense and sparse channel fused) for the filters, and
         what entered each channel's run."""
         s = self.settings
@@ -362,54 +385,56 @@ class Matcher:
         runs = [(dense, 1.0), (sparse, float(s.fusion_sparse_weight))]
         hits = fuse(runs, s.fusion, s.fusion_k)[:CANDIDATES]
         cuts = _Cuts(frozenset(dense) | frozenset(sparse), _cut(dense), _cut(sparse))
-        return [_Candidate(pid, self.table.pos[pid]) for pid, _ in hits], cuts
+        return [self.table.pos[pid] for pid, _ in hits], cuts
 
-    def _rerank(self, cands: list[_Candidate], qvec: np.ndarray, filters: Filters,
-                fill: Callable[[list[_Candidate]], None]) -> tuple[
-                    list[_Candidate], frozenset[str]]:
-        """Score the pool: ``fill`` sets each candidate's signals; the query vector is moved
-        towards the best ``feedback_depth`` candidates (pseudo-relevance feedback), and a
-        candidate borrows relevance from its parent or children (``family_weight``). Relatives
-        of candidates join the pool when they pass the filters and lend their relevance when
-        they are at least visible."""
+    def _rerank(self, rows: list[int], qvec: np.ndarray, filters: Filters,
+                fill: Callable[[_Pool], None]) -> tuple[_Pool, frozenset[str]]:
+        """Score the pool of table ``rows``: ``fill`` sets the candidates' signals; the query
+        vector is moved towards the best ``feedback_depth`` candidates (pseudo-relevance
+        feedback), and a candidate borrows relevance from its parent or children
+        (``family_weight``). Relatives of candidates join the pool when they pass the filters
+        and lend their relevance when they are at least visible."""
         s = self.settings
-        helpers: list[_Candidate] = []
+        helpers: list[int] = []
+        rows = list(rows)
         if s.family_weight > 0:
-            related = self.families.expand(c.row for c in cands)
+            related = self.families.expand(rows)
             if related:
                 passes = self.table.mask(filters)
                 visible = self.table.mask(Filters(logged_in=filters.logged_in,
                                                   exclude_ids=filters.exclude_ids))
                 for row in related:
                     if passes[row]:
-                        cands.append(_Candidate(self.table.ids[row], row))
+                        rows.append(row)
                     elif visible[row]:
-                        helpers.append(_Candidate(self.table.ids[row], row))
-        everyone = cands + helpers
-        vectors = self.index.docs.vectors(self.table.pks[[c.row for c in everyone]])
-        cos = vectors @ qvec
-        for c, value in zip(everyone, cos, strict=True):
-            c.cos = float(value)
-        fill(everyone)
-        if s.feedback_weight > 0 and cands:
-            first = np.array([self._relevance(c) for c in cands])
+                        helpers.append(row)
+        n = len(rows)
+        every = np.array(rows + helpers, dtype=np.int64)
+        vectors = self.index.docs.vectors(self.table.pks[every])
+        pool = _Pool(every, n, (vectors @ qvec).astype(np.float64))
+        fill(pool)
+        pool.family = np.zeros(len(every))
+        if s.feedback_weight > 0 and n:
+            first = self._relevance(pool)[:n]
             top = np.argsort(-first, kind="stable")[:int(s.feedback_depth)]
             moved = feedback_vector(qvec, vectors[top], float(s.feedback_weight))
-            for c, value in zip(everyone, vectors @ moved, strict=True):
-                c.cos = float(value)
+            pool.cos = (vectors @ moved).astype(np.float64)
         if s.family_weight > 0:
-            own = {c.row: self._relevance(c) for c in everyone}
-            lifted = self.families.lift(own, float(s.family_weight))
-            for c in cands:
-                c.family = lifted[c.row] - own[c.row]
-        return cands, frozenset(c.pid for c in everyone)
+            own = self._relevance(pool)
+            lifted = self.families.lift(dict(zip(every.tolist(), own.tolist(), strict=True)),
+                                        float(s.family_weight))
+            family = np.array([lifted[r] for r in every.tolist()]) - own
+            family[n:] = 0.0  # helpers lend, they do not borrow
+            pool.family = family
+        return pool, frozenset(self.table.ids[r] for r in every.tolist())
 
     def _doc_vector(self, row: int) -> np.ndarray:
         return self.index.docs.vectors(np.array([self.table.pks[row]]))[0]
 
-    def _sparse_of(self, row: int, scores: np.ndarray) -> float:
-        i = self._sparse_row.get(int(self.table.pks[row]))
-        return 0.0 if i is None else float(scores[i])
+    def _sparse_of(self, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Keyword similarity of table ``rows`` (0 for a profile the sparse index lacks)."""
+        at = self._sparse_at[rows]
+        return np.where(at >= 0, scores[np.maximum(at, 0)].astype(np.float64), 0.0)
 
     def sentences(self, profile_id: str) -> Sentences:
         """Sentence vectors (sentence embedder) of a profile's needs, offers and description."""
@@ -418,63 +443,65 @@ class Matcher:
     def _sentences(self, row: int) -> Sentences:
         return self.bank.of(int(self.table.pks[row]))
 
-    def _pks(self, cands: list[_Candidate]) -> list[int]:
-        return [int(self.table.pks[c.row]) for c in cands]
+    def _pks(self, rows: np.ndarray) -> list[int]:
+        return self.table.pks[rows].tolist()
 
-    def _finish(self, cands: list[_Candidate], center: tuple[float, float] | None,
+    def _finish(self, pool: _Pool, center: tuple[float, float] | None,
                 src: Profile | None, limit: int, offset: int, logged_in: bool, *,
                 parsed: ParsedQuery | None = None, query_text: str = "") -> MatchResult:
         s = self.settings
-        for c in cands:
-            rel = self._relevance(c)
-            bonus = 0.0
-            if center is not None and not math.isnan(self.table.lat[c.row]):
-                c.distance = distance_km(center[0], center[1], float(self.table.lat[c.row]),
-                                         float(self.table.lon[c.row]))
-                bonus = s.proximity_weight * 0.5 ** (c.distance / s.half_distance_km)
-            c.raw = rel * c.kind_factor + bonus
-        cands.sort(key=lambda c: (-c.raw, c.pid))
-        ordered = self._diversify(cands, offset + limit)
+        n = pool.n
+        rows = pool.rows[:n]
+        rel = self._relevance(pool)[:n]
+        distance = np.full(n, np.nan)
+        bonus = np.zeros(n)
+        if center is not None:
+            lat, lon = self.table.lat[rows], self.table.lon[rows]
+            known = ~np.isnan(lat)
+            distance[known] = distances_km(center[0], center[1], lat[known], lon[known])
+            bonus[known] = float(s.proximity_weight) * 0.5 ** (
+                distance[known] / float(s.half_distance_km))
+        raw = rel * pool.kind_factor[:n] + bonus
+        order = np.lexsort((self._id_rank[rows], -raw))  # best first, then by id
+        ordered = self._diversify(rows, order, offset + limit)
         page = ordered[offset:offset + limit]
-        matches = [self._explain(c, src, query_text, center) for c in page]
-        return MatchResult(matches, len(cands), offset, parsed=parsed, source=src,
-                           logged_in=logged_in)
+        matches = [self._explain(pool, int(i), float(raw[i]),
+                                 None if np.isnan(distance[i]) else float(distance[i]),
+                                 src, query_text) for i in page]
+        return MatchResult(matches, n, offset, parsed=parsed, source=src, logged_in=logged_in)
 
-    def _diversify(self, cands: list[_Candidate], needed: int) -> list[_Candidate]:
-        """At most ``max_per_group`` per organisation until the page is full; the rest after."""
+    def _diversify(self, rows: np.ndarray, order: np.ndarray, needed: int) -> list[int]:
+        """Positions in ``order``'s sequence with at most ``max_per_group`` per organisation
+        until the page is full; the rest after."""
         cap = int(self.settings.max_per_group)
         counts: dict[str, int] = {}
-        first: list[_Candidate] = []
-        later: list[_Candidate] = []
-        for c in cands:
-            group = self.table.parent[c.row] or c.pid
+        first: list[int] = []
+        later: list[int] = []
+        for i in order.tolist():
+            row = int(rows[i])
+            group = self.table.parent[row] or self.table.ids[row]
             if counts.get(group, 0) < cap or len(first) >= needed:
-                first.append(c)
+                first.append(i)
                 counts[group] = counts.get(group, 0) + 1
             else:
-                later.append(c)
+                later.append(i)
         return first + later
 
-    def _topical(self, c: _Candidate) -> dict[str, float]:
-        """The parts of topical relevance (cosine units): whole profile, need ↔ offer
-        sentences, keyword overlap."""
+    def _topical(self, pool: _Pool, i: int) -> dict[str, float]:
+        """The parts of topical relevance of entry ``i`` (cosine units): whole profile,
+        need ↔ offer sentences, keyword overlap."""
         s = self.settings
-        return {"thema": c.cos, "bedarf_angebot": float(s.cross_weight) * c.cross,
-                "stichworte": self._sparse_weight(c) * c.sparse,
-                "gleicher_bedarf": -float(s.competitor_weight) * c.rivalry,
-                "organisation": c.family}
+        return {"thema": float(pool.cos[i]),
+                "bedarf_angebot": float(s.cross_weight) * float(pool.cross[i]),
+                "stichworte": pool.sparse_weight * float(pool.sparse[i]),
+                "gleicher_bedarf": -float(s.competitor_weight) * float(pool.rivalry[i]),
+                "organisation": float(pool.family[i])}
 
-    def _relevance(self, c: _Candidate) -> float:
-        """The sum of :meth:`_topical` (without building the dict: called for every
-        candidate several times per request)."""
+    def _relevance(self, pool: _Pool) -> np.ndarray:
+        """The sum of :meth:`_topical` for every entry of the pool."""
         s = self.settings
-        return (c.cos + float(s.cross_weight) * c.cross + self._sparse_weight(c) * c.sparse
-                - float(s.competitor_weight) * c.rivalry + c.family)
-
-    def _sparse_weight(self, c: _Candidate) -> float:
-        """Weight of the keyword similarity: ``profile_sparse_weight`` when a profile searches
-        with its needs text, else ``sparse_weight``."""
-        return float(self.settings.sparse_weight if c.sparse_weight is None else c.sparse_weight)
+        return (pool.cos + float(s.cross_weight) * pool.cross + pool.sparse_weight * pool.sparse
+                - float(s.competitor_weight) * pool.rivalry + pool.family)
 
     def calibrate(self, raw: float, for_profile: bool = False) -> int:
         """Raw score → 0–100 (logistic around ``score_midpoint``, or ``profile_score_midpoint``
@@ -483,16 +510,17 @@ class Matcher:
         z = (raw - mid) / self.settings.score_scale
         return round(100 / (1 + math.exp(-z)))
 
-    def _explain(self, c: _Candidate, src: Profile | None, query_text: str,
-                 center: tuple[float, float] | None) -> Match:
-        p = self.store.get(c.pid)
+    def _explain(self, pool: _Pool, i: int, raw: float, distance: float | None,
+                 src: Profile | None, query_text: str) -> Match:
+        p = self.store.get(self.table.ids[int(pool.rows[i])])
         mine = (src.needs or src.description) if src else query_text
         theirs = " ".join(x for x in (p.offers, p.description, " ".join(p.keywords)) if x)
-        topical = self._topical(c)
+        topical = self._topical(pool, i)
+        kind_factor = float(pool.kind_factor[i])
         signals = {k: round(v, 3) for k, v in topical.items()}
-        signals["art"] = round(c.kind_factor, 2)
-        signals["naehe"] = round(c.raw - c.kind_factor * sum(topical.values()), 3)
-        exp = Explanation(pairs=[c.pair] if c.pair else [], terms=shared_terms(mine, theirs),
-                          distance_km=c.distance, district=p.district, signals=signals)
-        return Match(p, c.raw, self.calibrate(c.raw, for_profile=src is not None), c.distance,
-                     exp)
+        signals["art"] = round(kind_factor, 2)
+        signals["naehe"] = round(raw - kind_factor * sum(topical.values()), 3)
+        pair = pool.pair_of(i)
+        exp = Explanation(pairs=[pair] if pair else [], terms=shared_terms(mine, theirs),
+                          distance_km=distance, district=p.district, signals=signals)
+        return Match(p, raw, self.calibrate(raw, for_profile=src is not None), distance, exp)

@@ -59,6 +59,10 @@ SETTINGS: tuple[Setting, ...] = (
             "CPU threads for one request: e5's query encoding, the FAISS search and numpy's "
             "BLAS in a process that matches (0 = library defaults); 1 keeps concurrent "
             "requests from spinning against each other on a small machine."),
+    Setting("compute_slots", int, 2,
+            "Answers a server computes at the same time (the rest wait; cached answers never "
+            "do): 2 lets one run Python while another waits for a model or numpy; more only "
+            "add contention on a 2-core machine (docs/RELIABILITY.md)."),
     Setting("st_runtime", str, "onnx",
             "Runtime of minilm and st:MODEL backends: onnx (ONNX Runtime; the model is exported "
             "once from its local weights to DATA_DIR/cache/onnx) or torch (sentence-transformers), "

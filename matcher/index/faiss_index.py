@@ -102,8 +102,10 @@ class FaissIndex(VectorIndex):
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors of some ids (for exact re-scoring and explanations)."""
-        return np.vstack([self._index.reconstruct(int(i)) for i in ids]) if len(ids) else (
-            np.zeros((0, self.dim), dtype=np.float32))
+        if not len(ids):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray(self._index.reconstruct_batch(np.ascontiguousarray(ids,
+                                                                              dtype=np.int64)))
 
     def save(self, path: Path) -> None:
         _faiss().write_index(self._index, str(path))
