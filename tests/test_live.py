@@ -343,3 +343,13 @@ def test_unaffected_checks_both_channels_and_the_filters(indexed_store, settings
                             ["t-co-02"])  # was scored
     assert m.unaffected(reach(-np.inf, -np.inf, Filters(kinds=("chair",))), ["t-co-02"])
     assert not m.unaffected(reach(dense + 0.01, keyword + 0.01), ["t-co-neu"])  # unknown
+
+
+def test_prepare_writes_loads_the_document_embedders(live, settings):
+    from matcher.indexer import document_backends
+
+    assert live.pool._items == {}
+    live.prepare_writes()
+    assert set(live.pool._items) == set(document_backends(settings))
+    both = settings.replace(embedder="e5+use", sentence_embedder="use")
+    assert document_backends(both) == ["e5", "use"]

@@ -40,7 +40,8 @@ def _region_demand(planner: Any, region: Any) -> None:
 def warm_up(app: Any) -> None:
     """Load models and index and answer one query while the server already accepts requests,
     so the first visitor does not wait for the cold start; then encode the needs of every
-    Kreis's SMEs one Kreis at a time (region pages and Inno Slam plans need them)."""
+    Kreis's SMEs one Kreis at a time (region pages and Inno Slam plans need them) and load the
+    models that profile edits embed with."""
     from matcher.errors import MatcherError
     from matcher.regions import district_regions
     from webapp import services
@@ -50,6 +51,7 @@ def warm_up(app: Any) -> None:
             services.call(_first_query, cached=False)
             for region in district_regions():
                 services.call(_region_demand, region, slam=True, cached=False)
+            services.prepare_writes()  # the models an edit embeds with
         except MatcherError as exc:  # e.g. no index yet: the pages say which command fixes it
             click.echo(f"Hinweis: {exc.message}", err=True)
         finally:

@@ -49,6 +49,11 @@ def call(fn: Any, *args: Any, slam: bool = False, cached: bool = True, **kwargs:
     return holder().call(fn, *args, slam=slam, cached=cached, **kwargs)
 
 
+def prepare_writes() -> None:
+    """Load what profile edits need (see LiveMatcher.prepare_writes)."""
+    holder().prepare_writes()
+
+
 def write(change: Callable[[Store], T], *, erase: bool = False) -> T:
     """Run a store change, then return once searches see it (see LiveMatcher.write)."""
     return holder().write(change, erase=erase)
