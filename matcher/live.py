@@ -25,7 +25,6 @@ from matcher import text as _text
 from matcher.embed import Embedder, create_embedder
 from matcher.errors import IndexStateError, NotFoundError
 from matcher.geo import Gazetteer, load_gazetteer
-from matcher.index_worker import IndexWorker
 from matcher.indexer import (
     UNRANKED_FIELDS,
     IndexReport,
@@ -116,7 +115,6 @@ class LiveMatcher:
         self._watch: Store | None = None  # notices commits of other connections
         self._seen_version: int | None = None
         self._background: threading.Thread | None = None
-        self._worker = IndexWorker(settings) if settings.index_process else None
         self._behind = False  # the store has changes the snapshot does not show yet
 
     # -- reads --------------------------------------------------------------
@@ -270,9 +268,6 @@ class LiveMatcher:
     def prepare_writes(self) -> None:
         """Load the document embedders an edit needs, so the first edit does not load models
         while others are served (a server calls it in its warm-up)."""
-        if self._worker is not None:
-            self._worker.prepare()
-            return
         for name in document_backends(self.settings):
             self.pool(name)
 
@@ -338,18 +333,14 @@ class LiveMatcher:
                 self._settled = max(self._settled, target)
         return report
 
-    def _build(self) -> IndexReport:
-        if self._worker is not None:
-            return self._worker.build()
-        return build_index(self._indexer_store(), self.settings, embedders=self.pool)
-
     def _update(self, erase: bool) -> IndexReport:
-        report = self._build()
+        writer = self._indexer_store()
+        report = build_index(writer, self.settings, embedders=self.pool)
         try:
             snap = self._open_snapshot()
         except IndexStateError:  # a write committed after the build read the store: build
             with self._write_lock:  # again while new writes wait, so the two agree
-                report = self._build()
+                report = build_index(writer, self.settings, embedders=self.pool)
                 snap = self._open_snapshot()
         if erase:
             with self._compute.exclusive():
@@ -373,8 +364,6 @@ class LiveMatcher:
         _text._key_terms.cache_clear()  # the explanation terms cache
         for enc in self._encoders or ():
             enc.clear()
-        if self._worker is not None:
-            self._worker.forget()
 
     def _truncate_log(self) -> None:
         """Copy the write-ahead log into the database and truncate it to zero bytes; the
@@ -431,8 +420,6 @@ class LiveMatcher:
     def close(self) -> None:
         """Close every connection (the object is unusable afterwards)."""
         self.wait_idle(30)
-        if self._worker is not None:
-            self._worker.close()
         with self._compute.exclusive(), self._state:
             if self._snapshot is not None:
                 self._snapshot.close()

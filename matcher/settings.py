@@ -63,10 +63,6 @@ SETTINGS: tuple[Setting, ...] = (
             "Answers a server computes at the same time (the rest wait; cached answers never "
             "do): 2 lets one run Python while another waits for a model or numpy; more only "
             "add contention on a 2-core machine (docs/RELIABILITY.md)."),
-    Setting("index_process", bool, True,
-            "A server updates its index after profile edits in a child process that keeps the "
-            "models loaded, so request threads do not wait for the update's Python work; off: "
-            "in the server process."),
     Setting("st_runtime", str, "onnx",
             "Runtime of minilm and st:MODEL backends: onnx (ONNX Runtime; the model is exported "
             "once from its local weights to DATA_DIR/cache/onnx) or torch (sentence-transformers), "

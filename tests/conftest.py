@@ -45,7 +45,7 @@ def settings(data_dir: Path):
     from matcher.settings import load_settings
 
     return load_settings({"data_dir": str(data_dir), "embedder": "hashing",
-                          "sentence_embedder": "hashing", "index_process": False}, environ={})
+                          "sentence_embedder": "hashing"}, environ={})
 
 
 @pytest.fixture

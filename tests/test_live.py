@@ -353,27 +353,3 @@ def test_prepare_writes_loads_the_document_embedders(live, settings):
     assert set(live.pool._items) == set(document_backends(settings))
     both = settings.replace(embedder="e5+use", sentence_embedder="use")
     assert document_backends(both) == ["e5", "use"]
-
-
-def test_index_updates_in_a_child_process(indexed_store, settings, gazetteer):
-    import os
-
-    lm = LiveMatcher(settings.replace(index_process=True), gazetteer)
-    try:
-        before = lm.call("match_text", "Federnwerk Draht Biegeteile", limit=20)
-        assert "t-co-neu" not in _ids(before)
-        lm.prepare_writes()
-        child = lm._worker.pid
-        assert child is not None and child != os.getpid()
-        lm.write(lambda s: create_profile(s, gazetteer, NEW))
-        assert "t-co-neu" in _ids(lm.call("match_text", "Federnwerk Draht Biegeteile",
-                                          limit=20))
-        assert lm.pool._items == {}  # the server process loaded no document model
-        os.kill(child, 9)  # a dead child is replaced for the next update
-        lm.write(lambda s: delete_profile(s, "t-co-neu"), erase=True)
-        assert lm._worker.pid not in (None, child)
-        assert "t-co-neu" not in _ids(lm.call("match_text", "Federnwerk Draht Biegeteile",
-                                              limit=20))
-    finally:
-        lm.close()
-    assert lm._worker.pid is None
