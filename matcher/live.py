@@ -147,9 +147,9 @@ class LiveMatcher:
             flight.done.wait()
             if flight.ok:
                 return flight.result
-        if self._snapshot is None:
-            self._first_snapshot()
         try:
+            if self._snapshot is None:
+                self._first_snapshot()
             with self._slots, self._compute.shared():  # a few computations side by side
                 with self._state:
                     snap = self._snapshot

@@ -353,3 +353,21 @@ def test_prepare_writes_loads_the_document_embedders(live, settings):
     assert set(live.pool._items) == set(document_backends(settings))
     both = settings.replace(embedder="e5+use", sentence_embedder="use")
     assert document_backends(both) == ["e5", "use"]
+
+
+def test_a_failed_first_answer_leaves_no_one_waiting(loaded_store, settings, gazetteer):
+    from matcher.errors import IndexStateError
+    from matcher.indexer import build_index
+
+    lm = LiveMatcher(settings, gazetteer)  # the store has no index yet
+    try:
+        with pytest.raises(IndexStateError):
+            lm.call("match_text", "Galvanik")
+        build_index(loaded_store, settings)
+        done: list[object] = []
+        asking = threading.Thread(target=lambda: done.append(lm.call("match_text", "Galvanik")))
+        asking.start()
+        asking.join(20)
+        assert done and done[0].matches, "the same request waited for a computation that failed"
+    finally:
+        lm.close()
