@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -105,6 +106,7 @@ class LiveMatcher:
         self._compute = SharedLock()
         self._flights: dict[Any, _Flight] = {}  # answers being computed, by cache key
         self._slots = threading.BoundedSemaphore(max(1, int(settings.compute_slots)))
+        self._in_slot = threading.local()
         self._write_lock = threading.Lock()
         self._settle = threading.Condition()
         self._written = self._settled = 0
@@ -150,7 +152,7 @@ class LiveMatcher:
         try:
             if self._snapshot is None:
                 self._first_snapshot()
-            with self._slots, self._compute.shared():  # a few computations side by side
+            with self._slot(), self._compute.shared():  # a few computations side by side
                 with self._state:
                     snap = self._snapshot
                 assert snap is not None
@@ -177,6 +179,19 @@ class LiveMatcher:
                     if self._flights.get(key) is flight:
                         del self._flights[key]
                 flight.done.set()  # followers take the result, or compute on their own
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        """One of the ``compute_slots``; a call made inside a computation keeps its slot."""
+        if getattr(self._in_slot, "held", False):
+            yield
+            return
+        with self._slots:
+            self._in_slot.held = True
+            try:
+                yield
+            finally:
+                self._in_slot.held = False
 
     @property
     def generation(self) -> int:

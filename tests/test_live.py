@@ -371,3 +371,22 @@ def test_a_failed_first_answer_leaves_no_one_waiting(loaded_store, settings, gaz
         assert done and done[0].matches, "the same request waited for a computation that failed"
     finally:
         lm.close()
+
+
+def test_a_call_inside_a_computation_keeps_its_slot(live):
+    def inner(matcher):
+        return matcher.match_text("Galvanik", limit=2)
+
+    def outer(matcher):  # with every slot taken by outer calls, inner ones must not wait
+        both.wait()
+        return live.call(inner, cached=False)
+
+    both = threading.Barrier(2, timeout=10)
+    out: list[object] = []
+    threads = [threading.Thread(target=lambda: out.append(live.call(outer, cached=False)))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert len(out) == 2
