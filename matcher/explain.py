@@ -98,6 +98,13 @@ class SentenceBank:
         return SentenceHits(sim, sent, query)
 
 
+def finite_or_zero(values: np.ndarray) -> np.ndarray:
+    """float64 copy with -inf (no sentence of that field) as 0."""
+    out = values.astype(np.float64)
+    out[~np.isfinite(out)] = 0.0
+    return out
+
+
 @dataclass
 class SentenceHits:
     """Per candidate (row) and field code (column): best similarity (-inf where the candidate
@@ -120,20 +127,9 @@ class SentenceHits:
         return Pair(theirs, mine, float(self.sim[i, f]), direction)
 
     def rivalries(self) -> np.ndarray:
-        """:meth:`rivalry` of every row (float64)."""
-        need = self.sim[:, 0].astype(np.float64)
-        offer = self.sim[:, 1].astype(np.float64)
-        need[~np.isfinite(need)] = 0.0
-        offer[~np.isfinite(offer)] = 0.0
-        return np.maximum(0.0, need - offer)
-
-    def rivalry(self, i: int) -> float:
-        """max(0, best similarity to their needs − to their offers): a candidate that has the
-        same problem is a peer, not a partner."""
-        need, offer = self.sim[i, 0], self.sim[i, 1]
-        need_sim = float(need) if np.isfinite(need) else 0.0
-        offer_sim = float(offer) if np.isfinite(offer) else 0.0
-        return max(0.0, need_sim - offer_sim)
+        """Per row, max(0, best similarity to their needs − to their offers) (float64): a
+        candidate that has the same problem is a peer, not a partner."""
+        return np.maximum(0.0, finite_or_zero(self.sim[:, 0]) - finite_or_zero(self.sim[:, 1]))
 
 
 def shared_terms(a: str, b: str, limit: int = 6) -> list[str]:

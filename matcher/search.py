@@ -16,7 +16,14 @@ import numpy as np
 
 from matcher.clients import ClientFinder, without_name
 from matcher.errors import MatcherError, NotFoundError
-from matcher.explain import Explanation, Pair, SentenceBank, Sentences, shared_terms
+from matcher.explain import (
+    Explanation,
+    Pair,
+    SentenceBank,
+    Sentences,
+    finite_or_zero,
+    shared_terms,
+)
 from matcher.feedback import Families, feedback_vector, mixed_query
 from matcher.filters import Filters, ProfileTable
 from matcher.geo import Gazetteer, distances_km, load_gazetteer
@@ -133,13 +140,6 @@ class _Pool:
     pair_of: Callable[[int], Pair | None] = lambda i: None
 
 
-def _finite_or_zero(values: np.ndarray) -> np.ndarray:
-    """float64 copy with -inf (no sentence of that field) as 0."""
-    out = values.astype(np.float64)
-    out[~np.isfinite(out)] = 0.0
-    return out
-
-
 def _limit_blas(threads: int) -> None:
     """Let numpy's BLAS use ``threads`` threads in this process (0 = leave the default): the
     products of one request are small, and a second BLAS thread that spins while the other
@@ -228,7 +228,7 @@ class Matcher:
         def fill(pool: _Pool) -> None:
             hits = self.bank.best(qsent[None, :], self._pks(pool.rows))
             pool.sparse = self._sparse_of(pool.rows, sparse_scores)
-            pool.cross = _finite_or_zero(hits.sim[:, 1:3].max(axis=1))
+            pool.cross = finite_or_zero(hits.sim[:, 1:3].max(axis=1))
             pool.rivalry = hits.rivalries()
             pool.kind_factor = np.ones(len(pool.rows))
             pool.sparse_weight = float(self.settings.sparse_weight)
@@ -281,7 +281,7 @@ class Matcher:
             them = to_them.sim[:, 1:3].max(axis=1).astype(np.float64)
             me = to_me.sim[:, 0].astype(np.float64)
             # the better direction; their offer wins a tie; no sentence on either side: 0
-            pool.cross = _finite_or_zero(np.where(me > them, me, them))
+            pool.cross = finite_or_zero(np.where(me > them, me, them))
             pool.sparse = self._sparse_of(pool.rows, sparse_scores)
             pool.rivalry = to_them.rivalries()
             pool.kind_factor = np.array([float(comp.get(str(k), 1.0))

@@ -66,8 +66,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("st_runtime", str, "onnx",
             "Runtime of minilm and st:MODEL backends: onnx (ONNX Runtime; the model is exported "
             "once from its local weights to DATA_DIR/cache/onnx) or torch (sentence-transformers), "
-            "same vectors; onnx-int8 runs an 8-bit copy of the export (about twice as fast, "
-            "vectors of their own: a different model id, so the index is rebuilt)."),
+            "same vectors; onnx-int8 runs an 8-bit copy of the export (1.4–2.1× as fast on the "
+            "2-core test machine, vectors of their own: a different model id, so the index is "
+            "rebuilt)."),
     Setting("embed_query_prefix", str, "",
             "Prefix for queries with st:MODEL backends (e.g. 'query: ' for e5 models)."),
     Setting("embed_document_prefix", str, "",

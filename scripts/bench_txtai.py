@@ -177,14 +177,14 @@ def run_matcher(work: Path, threads: int, runtime: str) -> dict[str, Any]:
         runtime_used = getattr(matcher.encode_doc.embedder, "runtime", "?")
         dense = matcher.dense
         nofilter = Filters(logged_in=False)
-        forget = matcher.encode_doc._cache.clear
+        forget = matcher.encode_doc.clear
         dense_lat = _latency(lambda t: dense.retrieve(t, nofilter, 10), texts, forget)
         model = matcher.encode_doc.embedder
         encode = _latency(lambda t: model.encode_queries([t]), texts)
         vec = model.encode_queries(texts[:1])
         scan = _latency(lambda t: matcher.index.docs.search(vec, 10, None), texts)
         full_lat = _latency(lambda t: matcher.match_text(t), texts, lambda: (
-            forget(), matcher.encode_sent._cache.clear()))
+            forget(), matcher.encode_sent.clear()))
         full_again = _latency(lambda t: matcher.match_text(t), texts)
         out: dict[str, Any] = {"build_s": round(build_s, 1), "build_parts": parts,
                                "embedded": report.embedded, "runtime": runtime_used,

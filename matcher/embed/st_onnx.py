@@ -7,7 +7,7 @@ way sentence-transformers does them. Only the common layout is supported — Tra
 Pooling (cls, max, mean, mean-sqrt-len), optional Normalize; :func:`read_pipeline` returns
 ``None`` for anything else and the caller keeps the torch runtime. :func:`ensure_int8` derives
 an 8-bit copy of the export (weights of the matrix products quantised per output channel,
-activations quantised on the fly): about half the time per text on a CPU with integer dot
+activations quantised on the fly): 0.5–0.7× the time per text on a CPU with integer dot
 products, at a cosine of about 0.98 to the float vectors, so it is a model of its own.
 """
 
