@@ -131,6 +131,10 @@ class SentenceHits:
         candidate that has the same problem is a peer, not a partner."""
         return np.maximum(0.0, finite_or_zero(self.sim[:, 0]) - finite_or_zero(self.sim[:, 1]))
 
+    def rivalry(self, i: int) -> float:
+        """:meth:`rivalries` of row ``i``."""
+        return float(self.rivalries()[i])
+
 
 def shared_terms(a: str, b: str, limit: int = 6) -> list[str]:
     """Noun lemmas both texts use; a long word also counts when it is part of a compound on
