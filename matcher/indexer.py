@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,9 @@ LOCK_FILE = ".lock"
 EmbedderSource = Callable[[str], Embedder]  # backend name -> a (reused) embedder
 
 
+@lru_cache(maxsize=32768)
 def text_hash(text: str) -> str:
+    """SHA-256 of a text (remembered for the recent texts: every build hashes them all)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -80,9 +83,10 @@ class IndexReport:
     restamped: bool = False  # only unranked fields changed: the build's manifest was updated
     seconds: float = 0.0
     manifest: dict[str, Any] = field(default_factory=dict)
+    loaded: LoadedIndex | None = field(default=None, repr=False)  # the new build, in memory
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
+        return {k: v for k, v in self.__dict__.items() if k != "loaded"}
 
 
 def read_manifest(data_dir: str | Path) -> dict[str, Any] | None:
@@ -158,9 +162,10 @@ def staleness(manifest: dict[str, Any] | None, store: Store, settings: Settings)
 
 def _embed_cached(store: Store, texts: list[str], model_id: str,
                   get_embedder: Callable[[], Embedder], stage: str,
-                  progress: Progress | None) -> tuple[np.ndarray, int, int]:
+                  progress: Progress | None, hashes: list[str] | None = None,
+                  ) -> tuple[np.ndarray, int, int]:
     """Vectors for texts, from the cache where possible; returns (vectors, embedded, reused)."""
-    hashes = [text_hash(t) for t in texts]
+    hashes = [text_hash(t) for t in texts] if hashes is None else hashes
     cached = store.cached_vectors(model_id, hashes)
     missing = list(dict.fromkeys(h for h in hashes if h not in cached))
     if missing:
@@ -181,28 +186,35 @@ def _embed_cached(store: Store, texts: list[str], model_id: str,
     return matrix, len(missing), len(hashes) - len(missing)
 
 
-def _embed_docs(store: Store, profiles: list[Profile], settings: Settings,
-                progress: Progress | None, embedders: EmbedderSource | None = None,
-                ) -> tuple[np.ndarray, list[str], int, int]:
-    """Profile vectors and the hashes of the texts they were made from; an ensemble is cached
-    per part, so switching backends is free. Returns (vectors, hashes, embedded, reused)."""
-    parts = ENSEMBLE_PARTS.get(settings.embedder, ((settings.embedder, "full"),))
-    blocks, hashes, embedded = [], [], 0
-    for name, view in parts:
-        texts = [TEXT_VIEWS[view](p) for p in profiles]
-        label = "Profile" if len(parts) == 1 else f"Profile ({name})"
-        v, e, _ = _embed_cached(store, texts, model_id_for(settings, name),
-                                _Lazy(settings, name, embedders), label, progress)
-        blocks.append(v)
-        hashes.append([text_hash(t) for t in texts])
-        embedded = max(embedded, e)
-    if len(parts) == 1:
-        vectors = blocks[0]
-    else:
-        w = float(settings.embed_ensemble_weight)
-        vectors = combine(blocks, [w, 1.0 - w])
-    combined = ["+".join(hs) if len(hs) > 1 else hs[0] for hs in zip(*hashes, strict=True)]
-    return vectors, combined, embedded, len(profiles) - embedded
+class _DocVectors:
+    """Profile vectors of one build, embedded (or taken from the cache) only for the rows
+    asked for; an ensemble is cached per part, so switching backends is free."""
+
+    def __init__(self, store: Store, profiles: list[Profile], settings: Settings,
+                 progress: Progress | None, embedders: EmbedderSource | None) -> None:
+        self.store, self.settings, self.progress = store, settings, progress
+        self.parts = ENSEMBLE_PARTS.get(settings.embedder, ((settings.embedder, "full"),))
+        self.lazy = [_Lazy(settings, name, embedders) for name, _ in self.parts]
+        self.texts = [[TEXT_VIEWS[view](p) for p in profiles] for _, view in self.parts]
+        self.part_hashes = [[text_hash(t) for t in texts] for texts in self.texts]
+        # the hash of the texts a profile's vector is made of (one per part, joined)
+        self.hashes = ["+".join(hs) for hs in zip(*self.part_hashes, strict=True)]
+        self.embedded = 0
+
+    def __call__(self, rows: list[int]) -> np.ndarray:
+        blocks = []
+        for (name, _), lazy, texts, hashes in zip(self.parts, self.lazy, self.texts,
+                                                  self.part_hashes, strict=True):
+            label = "Profile" if len(self.parts) == 1 else f"Profile ({name})"
+            v, e, _ = _embed_cached(self.store, [texts[i] for i in rows],
+                                    model_id_for(self.settings, name), lazy, label,
+                                    self.progress, [hashes[i] for i in rows])
+            blocks.append(v)
+            self.embedded = max(self.embedded, e)
+        if len(blocks) == 1:
+            return blocks[0]
+        w = float(self.settings.embed_ensemble_weight)
+        return combine(blocks, [w, 1.0 - w])
 
 
 class _Lazy:
@@ -229,10 +241,11 @@ def _previous_index(manifest: dict[str, Any] | None, model_id: str, ef: int) -> 
         return None
 
 
-def _doc_index(pks: np.ndarray, hashes: list[str], vectors: np.ndarray,
+def _doc_index(pks: np.ndarray, hashes: list[str], vectors_for: Callable[[list[int]], np.ndarray],
                manifest: dict[str, Any] | None, model_id: str, settings: Settings,
                report: IndexReport) -> VectorIndex:
-    """Update the previous flat index in place (remove changed/deleted, add new) or build anew."""
+    """Update the previous flat index in place (remove changed/deleted, add new: only their
+    vectors are fetched) or build anew."""
     wanted = dict(zip(pks.tolist(), hashes, strict=True))
     prev = None
     if len(pks) < settings.ann_threshold and settings.vector_storage == "float32":
@@ -242,15 +255,74 @@ def _doc_index(pks: np.ndarray, hashes: list[str], vectors: np.ndarray,
         drop = np.array([pk for pk, h in old.items() if wanted.get(pk) != h], dtype=np.int64)
         report.removed = prev.remove(drop)
         rows = [i for i, pk in enumerate(pks.tolist()) if old.get(pk) != wanted[pk]]
-        prev.add(pks[rows], vectors[rows])
+        if rows:
+            prev.add(pks[rows], vectors_for(rows))
         report.added, report.incremental = len(rows), True
         return prev
+    vectors = vectors_for(list(range(len(pks))))
     index = create_index(vectors.shape[1] if len(vectors) else 1, len(pks),
                          settings.ann_threshold, settings.hnsw_ef_search,
                          storage=settings.vector_storage, nprobe=settings.ivf_nprobe)
     index.add(pks, vectors)
     report.added = len(pks)
     return index
+
+
+def _sentences(store: Store, profiles: list[tuple[int, Profile]], same: set[int],
+               reuse: LoadedIndex | None, get_embedder: Callable[[], Embedder],
+               model_id: str, progress: Progress | None, report: IndexReport,
+               ) -> dict[str, np.ndarray]:
+    """The sentence arrays of a build (pk order, fields in order): the rows of profiles in
+    ``same`` (texts unchanged since ``reuse`` was built) are copied from ``reuse``, the others
+    split and embedded (or taken from the cache)."""
+    spans: dict[int, tuple[int, int]] = {}
+    if reuse is None:
+        same = set()
+    elif same and len(reuse.sent_owner):
+        owners, starts = np.unique(reuse.sent_owner, return_index=True)
+        order = np.argsort(starts)  # each owner's sentences are stored as one block
+        ends = np.empty_like(starts)
+        ends[order] = np.append(starts[order][1:], len(reuse.sent_owner))
+        spans = {int(o): (int(a), int(e)) for o, a, e in zip(owners, starts, ends, strict=True)}
+    plan: list[tuple[int, int, int] | list[tuple[int, str, str]]] = []
+    fresh: list[tuple[int, str, str]] = []
+    for pk, p in profiles:
+        if pk in same:
+            if pk in spans:  # (a profile without sentences has no block)
+                plan.append((pk, *spans[pk]))
+            continue
+        rows = [(pk, f, s) for f, s in profile_sentences(p)]
+        fresh.extend(rows)
+        plan.append(rows)
+    vecs, report.sentences_embedded, reused = _embed_cached(
+        store, [s for _, _, s in fresh], model_id, get_embedder, "Sätze", progress)
+    blocks: dict[str, list[np.ndarray]] = {"vectors": [], "owner": [], "field": [], "text": []}
+    at = 0
+    for item in plan:
+        if isinstance(item, tuple):
+            assert reuse is not None
+            _, a, e = item
+            blocks["vectors"].append(reuse.sent_vectors[a:e])
+            blocks["owner"].append(reuse.sent_owner[a:e])
+            blocks["field"].append(reuse.sent_field[a:e])
+            blocks["text"].append(reuse.sent_text[a:e])
+            reused += e - a
+        elif item:
+            blocks["vectors"].append(vecs[at:at + len(item)])
+            blocks["owner"].append(np.array([pk for pk, _, _ in item], dtype=np.int64))
+            blocks["field"].append(np.array([FIELD_CODES[f] for _, f, _ in item], dtype=np.int8))
+            text = np.empty(len(item), dtype=object)
+            text[:] = [s for _, _, s in item]
+            blocks["text"].append(text)
+            at += len(item)
+    report.sentences_reused = reused
+    dim = vecs.shape[1] if vecs.ndim == 2 else 0
+    if reuse is not None and not blocks["vectors"]:
+        dim = reuse.sent_vectors.shape[1] if reuse.sent_vectors.ndim == 2 else dim
+    empty: dict[str, np.ndarray] = {"vectors": np.zeros((0, dim), dtype=np.float32),
+             "owner": np.zeros(0, dtype=np.int64), "field": np.zeros(0, dtype=np.int8),
+             "text": np.empty(0, dtype=object)}
+    return {k: (np.concatenate(v) if v else empty[k]) for k, v in blocks.items()}
 
 
 def _analysed(texts: list[str], manifest: dict[str, Any] | None) -> dict[str, str]:
@@ -270,10 +342,12 @@ def _analysed(texts: list[str], manifest: dict[str, Any] | None) -> dict[str, st
 
 
 def _sparse_index(pks: np.ndarray, texts: list[str], analysed: dict[str, str],
-                  manifest: dict[str, Any] | None) -> tuple[SparseIndex, dict[str, Any]]:
+                  manifest: dict[str, Any] | None, loaded: SparseIndex | None = None,
+                  ) -> tuple[SparseIndex, dict[str, Any]]:
     """The sparse channel: the previous fit with only changed rows recomputed while few rows
     changed since the last full fit and none was removed (a removal refits, so no n-gram of a
-    deleted profile stays in the vocabulary); otherwise a full fit."""
+    deleted profile stays in the vocabulary); otherwise a full fit. ``loaded`` is the previous
+    build's channel when it is already in memory."""
     hashes = [text_hash(t) for t in texts]
     wanted = dict(zip(pks.tolist(), hashes, strict=True))
     old = {int(k): v for k, v in (manifest or {}).get("sparse_hashes", {}).items()}
@@ -283,7 +357,7 @@ def _sparse_index(pks: np.ndarray, texts: list[str], analysed: dict[str, str],
     if (manifest is not None and old and all(pk in wanted for pk in old)
             and drift <= max(SPARSE_MIN_DRIFT, SPARSE_REFIT_SHARE * len(pks))):
         try:
-            prev = SparseIndex.load(Path(manifest["path"]) / "sparse.pkl")
+            prev = loaded or SparseIndex.load(Path(manifest["path"]) / "sparse.pkl")
             sparse = prev.updated(pks, {pk: analysed[wanted[pk]] for pk in changed})
         except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError):
             sparse = None
@@ -295,10 +369,11 @@ def _sparse_index(pks: np.ndarray, texts: list[str], analysed: dict[str, str],
 
 
 def _sparse_side(pks: np.ndarray, texts: list[str], manifest: dict[str, Any] | None,
+                 loaded: SparseIndex | None = None,
                  ) -> tuple[dict[str, str], SparseIndex, dict[str, Any]]:
     """Analysed texts and the sparse channel of one build."""
     analysed = _analysed(texts, manifest)
-    return (analysed, *_sparse_index(pks, texts, analysed, manifest))
+    return (analysed, *_sparse_index(pks, texts, analysed, manifest, loaded))
 
 
 @contextmanager
@@ -358,12 +433,16 @@ def _write_build_locked(root: Path, index: VectorIndex, sparse: SparseIndex,
 
 
 def build_index(store: Store, settings: Settings, progress: Progress | None = None,
-                force: bool = False, embedders: EmbedderSource | None = None) -> IndexReport:
+                force: bool = False, embedders: EmbedderSource | None = None,
+                reuse: LoadedIndex | None = None) -> IndexReport:
     """Bring the index up to date with the store: embed only what is new, reuse the cache.
 
     ``embedders`` supplies already loaded document embedders by backend name (a long-lived
-    process passes its pool); without it models load on first need. Returns a report; with an
-    unchanged corpus and settings nothing is embedded or written.
+    process passes its pool); without it models load on first need. ``reuse`` is the current
+    build as loaded by this process (a server passes the one it serves): the sentence rows and
+    the keyword fit of unchanged profiles are taken from it instead of the cache and the files.
+    Returns a report whose ``loaded`` is the new build, ready to serve; with an unchanged
+    corpus and settings nothing is embedded or written.
     """
     started = time.perf_counter()
     set_threads(settings.faiss_threads)
@@ -374,70 +453,84 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
         report.profiles = int((manifest or {}).get("count", 0))
         report.seconds = time.perf_counter() - started
         return report
-    if not force and manifest is not None and _restamp(manifest, store, settings):
+    # Both digests of one state of the store, read before the profiles: a commit after them
+    # makes the build look stale (built again), never current.
+    digest, ranked = _digests(store)
+    if not force and manifest is not None and _restamp(manifest, store, settings, digest, ranked):
         report.up_to_date = report.restamped = True
         report.manifest, report.profiles = manifest, int(manifest.get("count", 0))
         report.seconds = time.perf_counter() - started
         return report
     doc_model, sent_model = expected_models(settings)
-    # Both digests before the profiles are read: a commit in between makes the build look
-    # stale (built again), never current.
-    digest, ranked = store.corpus_digest(), store.digest_without(UNRANKED_FIELDS)
     profiles: list[tuple[int, Profile]] = list(store.iter_profiles())
     pks = np.array([pk for pk, _ in profiles], dtype=np.int64)
     texts = [profile_text(p) for _, p in profiles]
     previous = None if force else manifest
+    if (reuse is None or previous is None or reuse.manifest.get("path") != previous.get("path")
+            or previous.get("sentence_model_id") != sent_model):
+        reuse = None  # not the build this one follows from
+    # profiles whose sentence fields are unchanged since the previous build (its keyword
+    # channel hashes the full text, which holds every sentence field)
+    before = (previous or {}).get("sparse_hashes", {})
+    same = {pk for pk, t in zip(pks.tolist(), texts, strict=True)
+            if before.get(str(pk)) == text_hash(t)} if reuse is not None else set()
+    docs = _DocVectors(store, [p for _, p in profiles], settings, progress, embedders)
     # The sparse side (spaCy lemmas, TF-IDF) needs only the texts: it runs in a thread of its
     # own while the models embed, on the core time the encoders leave free.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sparse") as pool:
-        sparse_side = pool.submit(_sparse_side, pks, texts, previous)
-        vectors, hashes, report.embedded, report.reused = _embed_docs(
-            store, [p for _, p in profiles], settings, progress, embedders)
-        sent_rows = [(pk, f, s) for pk, p in profiles for f, s in profile_sentences(p)]
-        sent_vecs, report.sentences_embedded, report.sentences_reused = _embed_cached(
-            store, [s for _, _, s in sent_rows], sent_model,
-            _Lazy(settings, settings.sentence_embedder, embedders), "Sätze", progress)
-        index = _doc_index(pks, hashes, vectors, manifest, doc_model, settings, report)
+        sparse_side = pool.submit(_sparse_side, pks, texts, previous,
+                                  reuse.sparse if reuse is not None else None)
+        index = _doc_index(pks, docs.hashes, docs, manifest, doc_model, settings, report)
+        report.embedded, report.reused = docs.embedded, len(profiles) - docs.embedded
+        sentences = _sentences(store, profiles, same, reuse,
+                               _Lazy(settings, settings.sentence_embedder, embedders),
+                               sent_model, progress, report)
         analysed, sparse, sparse_state = sparse_side.result()
     # Keep the vectors of every text view of the current profiles (switching backends stays
     # free); drop those of texts that no longer exist (deleted or changed profiles).
     report.pruned = store.prune_vectors([
         *(text_hash(view(p)) for view in TEXT_VIEWS.values() for _, p in profiles),
-        *(text_hash(s) for _, _, s in sent_rows)])
+        *(text_hash(s) for s in sentences["text"])])
     new_manifest = {
-        "format": INDEX_FORMAT, "model_id": doc_model, "dim": int(vectors.shape[1]) if len(
-            vectors) else 0, "sentence_model_id": sent_model, "count": len(pks),
-        "corpus_digest": digest, "ranked_digest": ranked,
+        "format": INDEX_FORMAT, "model_id": doc_model,
+        "dim": int(index.dim) if len(pks) else 0, "sentence_model_id": sent_model,
+        "count": len(pks), "corpus_digest": digest, "ranked_digest": ranked,
         "index_kind": getattr(index, "kind", "flat"),
         "vector_storage": settings.vector_storage,
         "sparse": sparse.kind, "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "doc_hashes": {str(pk): h for pk, h in zip(pks.tolist(), hashes, strict=True)},
+        "doc_hashes": {str(pk): h for pk, h in zip(pks.tolist(), docs.hashes, strict=True)},
         **sparse_state,
-    }
-    sentences = {
-        "vectors": sent_vecs, "owner": np.array([pk for pk, _, _ in sent_rows], dtype=np.int64),
-        "field": np.array([FIELD_CODES[f] for _, f, _ in sent_rows], dtype=np.int8),
-        "text": np.array([s for _, _, s in sent_rows], dtype=object),
     }
     build = _write_build(index_root(store.data_dir), index, sparse, sentences, new_manifest,
                          analysed)
     new_manifest["path"] = str(build)
     report.profiles, report.manifest = len(pks), new_manifest
+    if type(index) is FaissIndex:  # (a compressed index serves its vectors mapped from disk)
+        report.loaded = LoadedIndex(dict(new_manifest), index, sparse, sentences["vectors"],
+                                    sentences["owner"], sentences["field"], sentences["text"])
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _restamp(manifest: dict[str, Any], store: Store, settings: Settings) -> bool:
-    """If the store differs from the current build only in unranked fields, write the build's
-    manifest anew with the store's digest (atomic replace under the index lock) and update
-    ``manifest`` in place; ``False`` if a build is needed."""
-    ranked = manifest.get("ranked_digest")
-    if not ranked:
-        return False
-    # The corpus digest first: a commit between the two reads leaves the stamp behind the
-    # store (seen as stale again), never ahead of the index.
-    digest = store.corpus_digest()
-    if ranked != store.digest_without(UNRANKED_FIELDS):
+def _digests(store: Store) -> tuple[str, str]:
+    """The corpus digest and the digest without unranked fields, of one state of the store."""
+    conn = store.db.conn
+    if conn.in_transaction:
+        return store.corpus_digest(), store.digest_without(UNRANKED_FIELDS)
+    store.db.execute("BEGIN")
+    try:
+        return store.corpus_digest(), store.digest_without(UNRANKED_FIELDS)
+    finally:
+        conn.rollback()
+
+
+def _restamp(manifest: dict[str, Any], store: Store, settings: Settings, digest: str,
+             ranked: str) -> bool:
+    """If the store (whose ``digest`` and ``ranked`` digest were just read together) differs
+    from the current build only in unranked fields, write the build's manifest anew with the
+    store's digest (atomic replace under the index lock) and update ``manifest`` in place;
+    ``False`` if a build is needed."""
+    if not manifest.get("ranked_digest") or manifest["ranked_digest"] != ranked:
         return False
     probe = {**manifest, "corpus_digest": digest}
     if staleness(probe, store, settings) is not None:  # models or storage changed

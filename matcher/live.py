@@ -29,6 +29,7 @@ from matcher.geo import Gazetteer, load_gazetteer
 from matcher.indexer import (
     UNRANKED_FIELDS,
     IndexReport,
+    LoadedIndex,
     build_index,
     document_backends,
     index_lock,
@@ -208,8 +209,13 @@ class LiveMatcher:
             self._encoders = query_encoders(self.settings)
         return self._encoders
 
-    def _open_snapshot(self) -> Snapshot:
-        """A Matcher over the current build and a store connection pinned to the same state.
+    def _serving_index(self) -> LoadedIndex | None:
+        with self._state:
+            return self._snapshot.matcher.index if self._snapshot is not None else None
+
+    def _open_snapshot(self, fresh: LoadedIndex | None = None) -> Snapshot:
+        """A Matcher over the current build and a store connection pinned to the same state;
+        ``fresh`` is a build just made in this process (taken if it is still the current one).
 
         Raises:
             IndexStateError: the current build does not match the store.
@@ -218,14 +224,22 @@ class LiveMatcher:
         try:
             store.db.execute("BEGIN")
             digest = store.corpus_digest()  # the first read fixes the snapshot
-            previous = self._snapshot.matcher.index if self._snapshot is not None else None
-            index = load_index(store, self.settings, reuse=previous)
+            with self._state:
+                serving = self._snapshot.matcher if self._snapshot is not None else None
+            index = load_index(store, self.settings,
+                               reuse=fresh or (serving.index if serving else None))
             matcher = Matcher(store, self.settings, self.gazetteer, index,
-                              encoders=self._query_encoders())
+                              encoders=self._query_encoders(),
+                              clients=serving.clients if serving else None)
+            # The build's ranked digest was read together with its corpus digest, which
+            # load_index just found equal to this snapshot's: it is this state's too.
+            answers = (index.manifest.get("ranked_digest")
+                       if index.manifest.get("corpus_digest") == digest else None)
         except BaseException:
             store.close()
             raise
-        return Snapshot(matcher, SlamPlanner(matcher), digest, 0, _answers_digest(store))
+        return Snapshot(matcher, SlamPlanner(matcher), digest, 0,
+                        answers or _answers_digest(store))
 
     def _swap(self, snap: Snapshot, keep: dict[Any, Any] | None = None) -> None:
         """Serve ``snap`` from now on. Cached answers stay when no answer can have changed;
@@ -350,13 +364,15 @@ class LiveMatcher:
 
     def _update(self, erase: bool) -> IndexReport:
         writer = self._indexer_store()
-        report = build_index(writer, self.settings, embedders=self.pool)
+        report = build_index(writer, self.settings, embedders=self.pool,
+                             reuse=self._serving_index())
         try:
-            snap = self._open_snapshot()
+            snap = self._open_snapshot(report.loaded)
         except IndexStateError:  # a write committed after the build read the store: build
             with self._write_lock:  # again while new writes wait, so the two agree
-                report = build_index(writer, self.settings, embedders=self.pool)
-                snap = self._open_snapshot()
+                report = build_index(writer, self.settings, embedders=self.pool,
+                                     reuse=report.loaded or self._serving_index())
+                snap = self._open_snapshot(report.loaded)
         if erase:
             with self._compute.exclusive():
                 self._forget_texts()

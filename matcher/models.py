@@ -96,14 +96,14 @@ class Profile:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Profile:
         """Rebuild a profile from a store row."""
-        known = {f.name for f in fields(cls)}
-        data = {k: row[k] for k in known if k in row}
+        data = {k: row[k] for k in _FIELD_NAMES if k in row}
         data["keywords"] = json.loads(row.get("keywords") or "[]")
         data["extra"] = json.loads(row.get("extra") or "{}")
         return cls(**data)
 
 
 PROFILE_FIELDS = tuple(f.name for f in fields(Profile) if f.name != "extra")
+_FIELD_NAMES = frozenset(f.name for f in fields(Profile))
 TEXT_LIMITS = {"name": 300, "description": 20_000, "offers": 10_000, "needs": 10_000}
 _STRING_FIELDS = (
     "name", "description", "city", "district", "postcode", "street", "offers", "needs",

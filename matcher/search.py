@@ -155,9 +155,11 @@ class Matcher:
 
     def __init__(self, store: Store, settings: Settings, gazetteer: Gazetteer | None = None,
                  index: LoadedIndex | None = None,
-                 encoders: tuple[QueryEncoder, QueryEncoder] | None = None) -> None:
+                 encoders: tuple[QueryEncoder, QueryEncoder] | None = None,
+                 clients: ClientFinder | None = None) -> None:
         """``encoders`` (profile, sentence) lets a long-lived process reuse loaded models
-        across index swaps."""
+        across index swaps, ``clients`` the name finder of the previous snapshot (taken when
+        the organisations' names are unchanged)."""
         self.store, self.settings = store, settings
         _limit_blas(int(settings.query_threads))
         self.gazetteer = gazetteer or load_gazetteer()
@@ -175,8 +177,9 @@ class Matcher:
         self.bank = SentenceBank(self.index.sent_vectors, self.index.sent_field,
                                  self.index.sent_text, self.index.sent_owner)
         self.region_names = tuple(settings.regions)
-        self.clients = ClientFinder(
-            (p.id, p.name) for _, p in store.iter_profiles(("company", "startup", "tgz")))
+        names = store.names(("company", "startup", "tgz"))
+        same = clients is not None and list(clients.names.items()) == list(names.items())
+        self.clients = clients if clients is not None and same else ClientFinder(names.items())
         self.families = Families(self.table.parent, self.table.pos)
 
     # -- public API ---------------------------------------------------------

@@ -220,6 +220,13 @@ class Store:
         for row in self.db.table("profiles").rows_where(where, args, order_by="pk"):
             yield int(row["pk"]), Profile.from_row(row)
 
+    def names(self, kinds: Iterable[str]) -> dict[str, str]:
+        """Map of profile id to name for the profiles of ``kinds``, in pk order."""
+        kinds = list(kinds)
+        sql = ("SELECT id, name FROM profiles WHERE kind IN (" + ",".join("?" * len(kinds))
+               + ") ORDER BY pk")
+        return dict(self.db.execute(sql, kinds).fetchall())
+
     def table_rows(self) -> list[dict[str, Any]]:
         """The columns used for filtering and ranking, for every profile, in pk order."""
         sql = ("SELECT pk, id, kind, visibility, district, parent, lat, lon FROM profiles "

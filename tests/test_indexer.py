@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -180,3 +181,58 @@ def test_restamp_needs_the_ranked_digest_of_the_build(indexed_store, settings, g
     update_profile(indexed_store, gazetteer, "t-co-02", {"employees": 5})
     report = build_index(indexed_store, settings)
     assert not report.restamped and not report.up_to_date
+
+
+def _same_build(a, b) -> None:
+    """Two loaded builds hold the same profiles, vectors, sentences and keyword rows."""
+    assert np.array_equal(np.sort(a.docs.ids()), np.sort(b.docs.ids()))
+    ids = np.sort(a.docs.ids())
+    assert np.allclose(a.docs.vectors(ids), b.docs.vectors(ids), atol=1e-6)
+    assert a.sent_text.tolist() == b.sent_text.tolist()
+    assert np.array_equal(a.sent_owner, b.sent_owner)
+    assert np.array_equal(a.sent_field, b.sent_field)
+    assert np.allclose(a.sent_vectors, b.sent_vectors, atol=1e-6)
+    assert np.array_equal(a.sparse.ids, b.sparse.ids)
+
+
+def test_build_from_the_loaded_index_equals_a_build_from_files(indexed_store, settings,
+                                                              gazetteer, tmp_path, monkeypatch):
+    before = load_index(indexed_store, settings)
+    old_sentences = {s for _, s in indexer.profile_sentences(indexed_store.get("t-co-06"))}
+    deleted_pk = indexed_store.pk_of("t-co-09")
+    edit = tmp_path / "edit.jsonl"
+    edit.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"id": "t-co-06", "kind": "company", "name": "Bäckerei Lindner", "city": "Torgau",
+         "description": "Jetzt mit Konditorei. Wir backen Stollen.",
+         "needs": "Wir suchen eine Kühlung für die Backstube."},
+        {"id": "t-co-99", "kind": "company", "name": "Neue Feinmechanik GmbH",
+         "city": "Freiberg", "description": "Feinmechanik für Messgeräte.",
+         "offers": "Wir fräsen Gehäuse aus Aluminium."}]), encoding="utf-8")
+    ingest_files(indexed_store, [edit], gazetteer)
+    indexed_store.remove(["t-co-09"])
+    counter = CountingFactory(monkeypatch)
+    report = build_index(indexed_store, settings, reuse=before)
+    # only the two new profile texts and their sentences went through the model
+    changed = [indexed_store.get(i) for i in ("t-co-06", "t-co-99")]
+    new_sentences = {s for p in changed for _, s in indexer.profile_sentences(p)}
+    assert report.sentences_embedded == len(new_sentences)
+    assert counter.calls == 2 + len(new_sentences)
+    assert report.sentences_reused == len(report.loaded.sent_text) - len(new_sentences)
+    from_disk = load_index(indexed_store, settings)
+    assert report.loaded.manifest["path"] == from_disk.manifest["path"]
+    _same_build(report.loaded, from_disk)
+    _same_build(report.loaded, build_index(indexed_store, settings, force=True).loaded)
+    texts = set(report.loaded.sent_text.tolist())
+    assert new_sentences <= texts and not (old_sentences - new_sentences) & texts
+    assert deleted_pk not in report.loaded.sent_owner.tolist()
+
+
+def test_reuse_of_another_build_is_ignored(indexed_store, settings):
+    stale = load_index(indexed_store, settings)
+    build_index(indexed_store, settings, force=True)  # a newer build replaces ``stale``'s
+    # were the stale arrays taken, these zero vectors would end up in the new build
+    tampered = replace(stale, sent_vectors=np.zeros_like(stale.sent_vectors))
+    indexed_store.remove(["t-co-09"])
+    report = build_index(indexed_store, settings, reuse=tampered)
+    assert np.abs(report.loaded.sent_vectors).sum(axis=1).min() > 0
+    _same_build(report.loaded, load_index(indexed_store, settings))
