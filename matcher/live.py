@@ -261,7 +261,9 @@ class LiveMatcher:
         """The cached match results that are exact on ``new`` too, when the change since the
         serving snapshot only touched the texts (needs, offers, description, keywords) or
         unranked fields of existing profiles, the sparse vocabulary was kept and vectors are
-        searched exactly; ``None`` when no such check is possible (every answer goes)."""
+        searched exactly; ``None`` when no such check is possible (every answer goes). In the
+        same case ``new``'s planner may take over the old planner's line-ups
+        (:meth:`SlamPlanner.inherit`)."""
         old = self._snapshot
         if old is None or old.answers == new.answers:
             return None
@@ -284,6 +286,7 @@ class LiveMatcher:
             if not {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} <= (
                     TEXT_ONLY_FIELDS | UNRANKED_FIELDS):
                 return None
+        new.planner.inherit(old.planner, changed)
         keep = {}
         for key, value in entries:
             reach = getattr(value, "reach", None)

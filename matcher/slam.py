@@ -8,7 +8,8 @@ constraints: at most ``max_per_institution`` per institution, travel to the venu
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from matcher.text import analyze
 from matcher.themes import Theme, cluster_smes
 
 YOUNG = ("doctoral", "postdoc", "group_leader", "junior_professor")
+PLANS_KEPT = 256  # line-ups a planner remembers for the next snapshot
 
 
 @dataclass
@@ -111,6 +113,39 @@ class SlamPlanner:
         # Per planner, i.e. per index snapshot: profiles by kind and each region's demand.
         self._of_kind: dict[str, list[Profile]] = {}
         self._demand: dict[tuple[str, bool], tuple[list[Profile], np.ndarray, list[Theme]]] = {}
+        # Line-ups made here (recent ones), and those of the planner before that may still hold
+        self._plans: OrderedDict[str, Lineup] = OrderedDict()
+        self._inherited: dict[str, Lineup] = {}
+        self._plans_lock = threading.Lock()
+
+    def inherit(self, previous: SlamPlanner, changed: Iterable[str]) -> None:
+        """Take over the line-ups ``previous`` (the planner of the snapshot before this one)
+        made, where they provably come out the same here. Call only when the two snapshots
+        differ in nothing but the texts (needs, offers, description, keywords) or unranked
+        fields of the ``changed`` profiles, with the same keyword vocabulary and exact vectors.
+
+        Nothing is taken when a researcher changed (their texts rank the speakers). A line-up
+        is taken only if none of the changed profiles appears in it (as SME, speaker or venue),
+        and, when it is asked for, only if the region's demand themes come out the same (the
+        needs of every SME of Saxony count in each region's theme labels)."""
+        changed = set(changed)
+        table = self.m.table
+        if any(pid not in table.pos or table.kinds[table.pos[pid]] == "researcher"
+               for pid in changed):
+            return
+        with previous._plans_lock:
+            plans = [*previous._inherited.items(), *previous._plans.items()]
+        with self._plans_lock:
+            self._inherited = {key: lineup for key, lineup in plans
+                               if not changed & _profile_ids(lineup)}
+
+    def _remember(self, key: str, lineup: Lineup) -> Lineup:
+        with self._plans_lock:
+            self._plans[key] = lineup
+            self._plans.move_to_end(key)
+            if len(self._plans) > PLANS_KEPT:
+                self._plans.popitem(last=False)
+        return lineup
 
     # -- demand ---------------------------------------------------------------
     def smes(self, region: Region, logged_in: bool = False) -> list[Profile]:
@@ -222,7 +257,15 @@ class SlamPlanner:
             raise MatcherError("Ein Inno Slam hat 1 bis 10 Vortragende (üblich: 4–6).")
         reg = region if isinstance(region, Region) else find_region(
             region, self.settings.regions, self.m.gazetteer)
+        key = repr((reg, opts))
+        with self._plans_lock:
+            known = self._plans.get(key)
+            before = self._inherited.pop(key, None)
+        if known is not None:
+            return known
         smes, vectors, themes = self.demand(reg, opts.logged_in)
+        if before is not None and before.themes == themes:
+            return self._remember(key, before)
         venue, point = self.venue_for(reg, smes, opts.venue, opts.logged_in)
         pool = self._pool(opts, point)
         rel = self._relevance(pool, smes, vectors)
@@ -232,7 +275,7 @@ class SlamPlanner:
         coverage = self._coverage(rel, chosen, themes)
         reachable = self._theme_scores(rel, themes)
         gaps = [t for t, r in zip(themes, reachable, strict=True) if r < 0.5]
-        return Lineup(reg, venue, point, themes, speakers, coverage, gaps)
+        return self._remember(key, Lineup(reg, venue, point, themes, speakers, coverage, gaps))
 
     def _coverage(self, rel: np.ndarray, rows: list[int], themes: list[Theme]) -> float:
         """Weighted share of the region's demand that the speakers in ``rows`` serve."""
@@ -333,6 +376,16 @@ class SlamPlanner:
         again = self.plan(reg, SlamOptions(**{**opts.__dict__, "booked": booked}))
         closed = {t.label for t in lineup.gaps} - {t.label for t in again.gaps}
         return again if closed else lineup
+
+
+def _profile_ids(lineup: Lineup) -> set[str]:
+    """Every profile a line-up shows or was built from: SMEs, speakers, alternatives, venue."""
+    ids = {sme for t in lineup.themes for sme in t.smes}
+    for s in lineup.speakers:
+        ids |= {s.profile.id, *(p.id for p in s.serves), *s.alternatives}
+    if lineup.venue is not None:
+        ids.add(lineup.venue.id)
+    return ids
 
 
 __all__ = ["Lineup", "SlamOptions", "SlamPlanner", "Speaker"]

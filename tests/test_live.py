@@ -390,3 +390,52 @@ def test_a_call_inside_a_computation_keeps_its_slot(live):
     for t in threads:
         t.join(20)
     assert len(out) == 2
+
+
+def test_lineups_carried_over_a_text_edit_equal_a_fresh_plan(live, gazetteer, settings):
+    """A text edit of a non-researcher keeps the line-ups it provably cannot change (none of
+    the edited profile's region, none whose themes move); every line-up after the edit equals
+    one a fresh planner makes on the new state."""
+    from matcher.districts import DISTRICTS
+    from matcher.search import Matcher
+    from matcher.slam import SlamOptions, SlamPlanner
+
+    regions = [d.name for d in DISTRICTS]
+    edits = [("t-co-06", {"needs": "Wir suchen ein Labor für Sauerteig-Mikrobiologie."}, True),
+             ("t-ch-01", {"description": "Lehrstuhl für Fügetechnik und Laserschweißen."}, True),
+             ("t-co-02", {"offers": "Drechseln, Lackieren und Beizen von Holz."}, True),
+             ("t-rs-02", {"description": "Forschung zu Brotteig und Backwaren."}, False)]
+    for pid, change, may_keep in edits:
+        before = {r: live.call("plan", r, SlamOptions(), slam=True) for r in regions}
+        region_of_edit = {r for r, lineup in before.items()
+                          if any(pid in t.smes for t in lineup.themes)}
+        live.write(lambda s, pid=pid, change=change: update_profile(s, gazetteer, pid, change))
+        snap = live._snapshot
+        fresh = SlamPlanner(Matcher(snap.matcher.store, settings, gazetteer, snap.matcher.index,
+                                    encoders=live._query_encoders()))
+        kept = set()
+        for r in regions:
+            now = live.call("plan", r, SlamOptions(), slam=True)
+            assert now.as_dict() == fresh.plan(r, SlamOptions()).as_dict(), (pid, r)
+            if now is before[r]:
+                kept.add(r)
+        assert not kept & region_of_edit, pid
+        assert bool(kept) == may_keep, pid
+
+
+def test_a_changed_theme_label_is_not_carried_over(indexed_store, settings, gazetteer):
+    """When an edit elsewhere moves a region's theme labels, its line-up is made anew."""
+    from matcher.search import Matcher
+    from matcher.slam import SlamOptions, SlamPlanner
+
+    old = SlamPlanner(Matcher(indexed_store, settings, gazetteer))
+    lineup = old.plan("Erzgebirgskreis", SlamOptions())
+    new = SlamPlanner(Matcher(indexed_store, settings, gazetteer))
+    new.inherit(old, ["t-co-06"])
+    assert new.plan("Erzgebirgskreis", SlamOptions()) is lineup
+    new2 = SlamPlanner(Matcher(indexed_store, settings, gazetteer))
+    new2.inherit(old, ["t-co-06"])
+    themes, moved = lineup.themes, [*lineup.themes]
+    moved[0] = type(themes[0])(**{**themes[0].__dict__, "label": "Anderes Thema"})
+    new2._demand[(repr(lineup.region), False)] = (*new2.demand(lineup.region)[:2], moved)
+    assert new2.plan("Erzgebirgskreis", SlamOptions()) is not lineup
