@@ -309,12 +309,16 @@ class SlamPlanner:
                 per_inst[pool[ids[pid]][0].institution or pid] += 1
         current = self._objective(chosen, gain)
         while len(chosen) < min(opts.size, len(pool)):
+            # the objective with each candidate added, all candidates at once
+            added = self._objectives_with(chosen, gain)
+            stages = Counter(pool[j][0].career_stage for j in chosen)
+            genders = Counter(pool[j][0].gender for j in chosen)
             best, best_gain = -1, -np.inf
             for i, (p, _) in enumerate(pool):
                 if i in chosen or per_inst[p.institution or p.id] >= opts.max_per_institution:
                     continue
-                g = self._objective([*chosen, i], gain) - current
-                g -= self._balance_penalty(p, [pool[j][0] for j in chosen])
+                g = float(added[i]) - current
+                g -= self._balance_penalty(p, stages, genders)
                 if g > best_gain + 1e-12:
                     best, best_gain = i, g
             if best < 0:
@@ -324,11 +328,22 @@ class SlamPlanner:
             current = self._objective(chosen, gain)
         return chosen
 
-    def _balance_penalty(self, p: Profile, chosen: list[Profile]) -> float:
-        """A small nudge towards mixed career stages and genders (where known)."""
+    @staticmethod
+    def _objectives_with(rows: list[int], gain: np.ndarray) -> np.ndarray:
+        """Per candidate k: ``_objective([*rows, k], gain)``."""
+        if not gain.shape[1]:
+            return np.zeros(len(gain))
+        if not rows:
+            return gain.sum(axis=1)
+        return np.maximum(gain, gain[rows].max(axis=0)).sum(axis=1)
+
+    def _balance_penalty(self, p: Profile, stages: Counter[str | None],
+                         genders: Counter[str | None]) -> float:
+        """A small nudge towards mixed career stages and genders (where known); ``stages`` and
+        ``genders`` count the speakers chosen so far."""
         w = float(self.settings.slam_balance_weight)
-        same_stage = sum(1 for c in chosen if c.career_stage == p.career_stage)
-        same_gender = sum(1 for c in chosen if p.gender and c.gender == p.gender)
+        same_stage = stages[p.career_stage]
+        same_gender = genders[p.gender] if p.gender else 0
         return w * (max(0, same_stage - 1) + max(0, same_gender - 2))
 
     def _speaker(self, i: int, pool: list[tuple[Profile, float]], rel: np.ndarray,
@@ -341,8 +356,9 @@ class SlamPlanner:
         serves = [smes[j] for j in sorted(mine, key=lambda j: (-rel[i, j], smes[j].id))[:3]]
         gain = np.maximum(rel - self.floor, 0.0)
         rest = [j for j in chosen if j != i]
+        with_k = self._objectives_with(rest, gain)
         alts = sorted((k for k in range(len(pool)) if k not in chosen),
-                      key=lambda k: (-self._objective([*rest, k], gain), pool[k][0].id))
+                      key=lambda k: (-float(with_k[k]), pool[k][0].id))
         details = [{"id": pool[k][0].id, "name": pool[k][0].name,
                     "institution": pool[k][0].institution,
                     "coverage": round(self._coverage(rel, [*rest, k], themes), 3)}

@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from matcher.lru import LRU
+
+QUERY_ROWS_KEPT = 64  # lists of query texts (e.g. one region's SME needs) whose rows are kept
 
 class SparseIndex:
     """Rows aligned with ``ids``; cosine scores via a sparse matrix product."""
@@ -20,6 +23,8 @@ class SparseIndex:
         self.ids = np.zeros(0, dtype=np.int64)
         self._vectorizer: Any = None
         self._matrix: Any = None
+        # query texts -> their TF-IDF rows (shared with the copies made by ``updated``)
+        self._queries: LRU[tuple[str, ...], Any] = LRU(QUERY_ROWS_KEPT)
 
     def fit(self, ids: np.ndarray, texts: list[str]) -> None:
         """Learn the vocabulary from the (analysed) texts and index them."""
@@ -29,6 +34,7 @@ class SparseIndex:
                                            sublinear_tf=True, min_df=1, dtype=np.float32)
         self._matrix = self._vectorizer.fit_transform(texts).tocsr()
         self.ids = np.asarray(ids, dtype=np.int64)
+        self._queries = LRU(QUERY_ROWS_KEPT)
 
     def updated(self, ids: np.ndarray, texts: Mapping[int, str]) -> SparseIndex:
         """A copy over ``ids`` that keeps this fit's vocabulary and weights: rows of the ids in
@@ -52,6 +58,7 @@ class SparseIndex:
         out = SparseIndex(self.ngram_range)
         out._vectorizer, out._matrix = self._vectorizer, base[rows]
         out.ids = np.asarray(ids, dtype=np.int64)
+        out._queries = self._queries  # same vocabulary: the same query rows
         return out
 
     def scores(self, text: str) -> np.ndarray:
@@ -75,7 +82,8 @@ class SparseIndex:
         in ``ids``), in one sparse product: ``out[r, t]`` equals ``scores(texts[t])[rows[r]]``."""
         if self._vectorizer is None or not len(rows) or not texts:
             return np.zeros((len(rows), len(texts)), dtype=np.float32)
-        q = self._vectorizer.transform(texts)
+        vectorizer = self._vectorizer
+        q = self._queries.get(tuple(texts), lambda: vectorizer.transform(texts))
         return np.asarray((self._matrix[np.asarray(rows)] @ q.T).toarray(), dtype=np.float32)
 
     def _columns(self) -> Any:
