@@ -14,9 +14,11 @@ write-ahead log is checkpointed and truncated, so no copy of the deleted rows re
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +121,11 @@ class LiveMatcher:
         self._seen_version: int | None = None
         self._background: threading.Thread | None = None
         self._behind = False  # the store has changes the snapshot does not show yet
+        # Index updates run on one thread of lower priority: while an edit is embedded, the
+        # cores go to reads first (the encoder's threads inherit the priority).
+        self._updater = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="matcher-index-update",
+            initializer=_lower_priority, initargs=(int(settings.write_nice),))
 
     # -- reads --------------------------------------------------------------
     def call(self, fn: str | Callable[..., T], *args: Any, slam: bool = False,
@@ -353,7 +360,7 @@ class LiveMatcher:
                     self._erase_pending = False
                 self._settle.release()
                 try:
-                    report = self._update(erase)
+                    report = self._updater.submit(self._update, erase).result()
                 except BaseException:
                     with self._write_lock:
                         self._erase_pending |= erase
@@ -462,6 +469,19 @@ class LiveMatcher:
                 if store is not None:
                     store.close()
             self._writer = self._indexer = self._watch = None
+        self._updater.shutdown(wait=True)
+
+
+def _lower_priority(nice: int) -> None:
+    """Raise the calling thread's nice value by ``nice`` (Linux: per thread; elsewhere, or
+    where refused, the thread keeps its priority)."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    except OSError:
+        pass
 
 
 def _answers_digest(store: Store) -> str:

@@ -187,10 +187,11 @@ class Store:
         Raises:
             NotFoundError: no profile has this id.
         """
-        rows = list(self.db.table("profiles").rows_where("id = ?", [profile_id]))
-        if not rows:
+        cur = self.db.execute("SELECT * FROM profiles WHERE id = ?", [profile_id])
+        row = cur.fetchone()
+        if row is None:
             raise NotFoundError(f"Kein Profil mit der id {profile_id!r}.")
-        return Profile.from_row(rows[0])
+        return Profile.from_row(dict(zip([c[0] for c in cur.description], row, strict=True)))
 
     def pk_of(self, profile_id: str) -> int | None:
         row = self.db.execute("SELECT pk FROM profiles WHERE id = ?", [profile_id]).fetchone()

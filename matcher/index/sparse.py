@@ -11,7 +11,8 @@ import numpy as np
 
 from matcher.lru import LRU
 
-QUERY_ROWS_KEPT = 64  # lists of query texts (e.g. one region's SME needs) whose rows are kept
+# query texts (or lists of them, e.g. one region's SME needs) whose TF-IDF rows are kept
+QUERY_ROWS_KEPT = 2048
 
 class SparseIndex:
     """Rows aligned with ``ids``; cosine scores via a sparse matrix product."""
@@ -68,7 +69,8 @@ class SparseIndex:
         cached = getattr(self, "_last", None)
         if cached is not None and cached[0] == text and cached[1] is self._matrix:
             return cached[2]  # a request scores the same text twice (retrieval, re-ranking)
-        q = self._vectorizer.transform([text])
+        vectorizer = self._vectorizer
+        q = self._queries.get((text,), lambda: vectorizer.transform([text]))
         # Only the query's n-gram columns are read (3 ms instead of 130 ms for a product with
         # the whole matrix at 100,000 profiles, docs/BENCHMARKS.md).
         columns = self._columns()
