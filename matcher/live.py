@@ -14,11 +14,9 @@ write-ahead log is checkpointed and truncated, so no copy of the deleted rows re
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +74,8 @@ class Snapshot:
     digest: str
     generation: int
     answers: str = ""  # digest of everything cached answers can show or depend on
+    users: int = 0  # computations running on it (changed under LiveMatcher._state)
+    retired: bool = False  # swapped out: closed when its last computation ends
 
     def close(self) -> None:
         self.matcher.store.close()
@@ -104,8 +104,9 @@ class LiveMatcher:
         self._encoders: tuple[QueryEncoder, QueryEncoder] | None = None
         self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._state = threading.RLock()  # snapshot pointer and result cache (held briefly)
-        # Computations share the serving snapshot; swapping it, pausing its read transaction
-        # and emptying caches wait until they are done.
+        # Computations share the serving snapshot. A swap does not wait for them (a snapshot
+        # counts its users and is closed by the last one); pausing its read transaction and
+        # emptying caches after a deletion do wait until they are done.
         self._compute = SharedLock()
         self._flights: dict[Any, _Flight] = {}  # answers being computed, by cache key
         self._slots = threading.BoundedSemaphore(max(1, int(settings.compute_slots)))
@@ -121,11 +122,6 @@ class LiveMatcher:
         self._seen_version: int | None = None
         self._background: threading.Thread | None = None
         self._behind = False  # the store has changes the snapshot does not show yet
-        # Index updates run on one thread of lower priority: while an edit is embedded, the
-        # cores go to reads first (the encoder's threads inherit the priority).
-        self._updater = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="matcher-index-update",
-            initializer=_lower_priority, initargs=(int(settings.write_nice),))
 
     # -- reads --------------------------------------------------------------
     def call(self, fn: str | Callable[..., T], *args: Any, slam: bool = False,
@@ -160,10 +156,7 @@ class LiveMatcher:
         try:
             if self._snapshot is None:
                 self._first_snapshot()
-            with self._slot(), self._compute.shared():  # a few computations side by side
-                with self._state:
-                    snap = self._snapshot
-                assert snap is not None
+            with self._slot(), self._compute.shared(), self._using() as snap:
                 target = snap.planner if slam else snap.matcher
                 try:
                     result = (getattr(target, fn)(*args, **kwargs) if isinstance(fn, str)
@@ -187,6 +180,23 @@ class LiveMatcher:
                     if self._flights.get(key) is flight:
                         del self._flights[key]
                 flight.done.set()  # followers take the result, or compute on their own
+
+    @contextmanager
+    def _using(self) -> Iterator[Snapshot]:
+        """The serving snapshot, kept open until the block ends (a swap meanwhile does not
+        wait: the snapshot is closed when its last user leaves)."""
+        with self._state:
+            snap = self._snapshot
+            assert snap is not None
+            snap.users += 1
+        try:
+            yield snap
+        finally:
+            with self._state:
+                snap.users -= 1
+                done = snap.retired and not snap.users
+            if done:
+                snap.close()
 
     @contextmanager
     def _slot(self) -> Iterator[None]:
@@ -252,7 +262,7 @@ class LiveMatcher:
         """Serve ``snap`` from now on. Cached answers stay when no answer can have changed;
         otherwise only the entries of ``keep`` (checked against ``snap``) that are unchanged
         since."""
-        with self._compute.exclusive(), self._state:  # running computations finish first
+        with self._state:  # computations running on the old snapshot finish there
             old, self._snapshot = self._snapshot, snap
             self._behind = False
             self._generation += 1
@@ -261,7 +271,10 @@ class LiveMatcher:
                 kept = [(k, v) for k, v in self._cache.items()
                         if keep is not None and keep.get(k) is v]
                 self._cache = OrderedDict(kept)
-        if old is not None:
+            if old is not None:
+                old.retired = True
+            done = old is not None and not old.users  # else its last user closes it
+        if done and old is not None:
             old.close()
 
     def _still_exact(self, new: Snapshot) -> dict[Any, Any] | None:
@@ -280,7 +293,7 @@ class LiveMatcher:
                 or int(manifest.get("sparse_drift", 0)) == 0):  # the vocabulary was refitted
             return None
         after = new.matcher.store.hashes()  # the new snapshot serves no one yet
-        with self._compute.shared():  # the serving snapshot stays open meanwhile
+        with self._using() as old:  # the serving snapshot stays open meanwhile
             before = old.matcher.store.hashes()
             if before.keys() != after.keys():
                 return None
@@ -360,7 +373,7 @@ class LiveMatcher:
                     self._erase_pending = False
                 self._settle.release()
                 try:
-                    report = self._updater.submit(self._update, erase).result()
+                    report = self._update(erase)
                 except BaseException:
                     with self._write_lock:
                         self._erase_pending |= erase
@@ -469,19 +482,6 @@ class LiveMatcher:
                 if store is not None:
                     store.close()
             self._writer = self._indexer = self._watch = None
-        self._updater.shutdown(wait=True)
-
-
-def _lower_priority(nice: int) -> None:
-    """Raise the calling thread's nice value by ``nice`` (Linux: per thread; elsewhere, or
-    where refused, the thread keeps its priority)."""
-    if nice <= 0 or not hasattr(os, "setpriority"):
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
-    except OSError:
-        pass
 
 
 def _answers_digest(store: Store) -> str:

@@ -63,10 +63,6 @@ SETTINGS: tuple[Setting, ...] = (
             "Answers a server computes at the same time (the rest wait; cached answers never "
             "do): 2 lets one run Python while another waits for a model or numpy; more only "
             "add contention on a 2-core machine (docs/RELIABILITY.md)."),
-    Setting("write_nice", int, 10,
-            "Scheduling priority (Linux nice, 0..19) of the server thread that brings the index "
-            "up to date after profile edits, and of the encoder threads it starts: higher "
-            "leaves the cores to reads while an edit is embedded; 0 = the same as reads."),
     Setting("st_runtime", str, "onnx",
             "Runtime of minilm and st:MODEL backends: onnx (ONNX Runtime; the model is exported "
             "once from its local weights to DATA_DIR/cache/onnx) or torch (sentence-transformers), "
