@@ -74,8 +74,6 @@ class Snapshot:
     digest: str
     generation: int
     answers: str = ""  # digest of everything cached answers can show or depend on
-    users: int = 0  # computations running on it (changed under LiveMatcher._state)
-    retired: bool = False  # swapped out: closed when its last computation ends
 
     def close(self) -> None:
         self.matcher.store.close()
@@ -104,9 +102,8 @@ class LiveMatcher:
         self._encoders: tuple[QueryEncoder, QueryEncoder] | None = None
         self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._state = threading.RLock()  # snapshot pointer and result cache (held briefly)
-        # Computations share the serving snapshot. A swap does not wait for them (a snapshot
-        # counts its users and is closed by the last one); pausing its read transaction and
-        # emptying caches after a deletion do wait until they are done.
+        # Computations share the serving snapshot; swapping it, pausing its read transaction
+        # and emptying caches wait until they are done.
         self._compute = SharedLock()
         self._flights: dict[Any, _Flight] = {}  # answers being computed, by cache key
         self._slots = threading.BoundedSemaphore(max(1, int(settings.compute_slots)))
@@ -156,7 +153,10 @@ class LiveMatcher:
         try:
             if self._snapshot is None:
                 self._first_snapshot()
-            with self._slot(), self._compute.shared(), self._using() as snap:
+            with self._slot(), self._compute.shared():  # a few computations side by side
+                with self._state:
+                    snap = self._snapshot
+                assert snap is not None
                 target = snap.planner if slam else snap.matcher
                 try:
                     result = (getattr(target, fn)(*args, **kwargs) if isinstance(fn, str)
@@ -180,23 +180,6 @@ class LiveMatcher:
                     if self._flights.get(key) is flight:
                         del self._flights[key]
                 flight.done.set()  # followers take the result, or compute on their own
-
-    @contextmanager
-    def _using(self) -> Iterator[Snapshot]:
-        """The serving snapshot, kept open until the block ends (a swap meanwhile does not
-        wait: the snapshot is closed when its last user leaves)."""
-        with self._state:
-            snap = self._snapshot
-            assert snap is not None
-            snap.users += 1
-        try:
-            yield snap
-        finally:
-            with self._state:
-                snap.users -= 1
-                done = snap.retired and not snap.users
-            if done:
-                snap.close()
 
     @contextmanager
     def _slot(self) -> Iterator[None]:
@@ -262,7 +245,7 @@ class LiveMatcher:
         """Serve ``snap`` from now on. Cached answers stay when no answer can have changed;
         otherwise only the entries of ``keep`` (checked against ``snap``) that are unchanged
         since."""
-        with self._state:  # computations running on the old snapshot finish there
+        with self._compute.exclusive(), self._state:  # running computations finish first
             old, self._snapshot = self._snapshot, snap
             self._behind = False
             self._generation += 1
@@ -271,10 +254,7 @@ class LiveMatcher:
                 kept = [(k, v) for k, v in self._cache.items()
                         if keep is not None and keep.get(k) is v]
                 self._cache = OrderedDict(kept)
-            if old is not None:
-                old.retired = True
-            done = old is not None and not old.users  # else its last user closes it
-        if done and old is not None:
+        if old is not None:
             old.close()
 
     def _still_exact(self, new: Snapshot) -> dict[Any, Any] | None:
@@ -293,7 +273,7 @@ class LiveMatcher:
                 or int(manifest.get("sparse_drift", 0)) == 0):  # the vocabulary was refitted
             return None
         after = new.matcher.store.hashes()  # the new snapshot serves no one yet
-        with self._using() as old:  # the serving snapshot stays open meanwhile
+        with self._compute.shared():  # the serving snapshot stays open meanwhile
             before = old.matcher.store.hashes()
             if before.keys() != after.keys():
                 return None
