@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from matcher.geo import distances_km
+from matcher.geo import bounding_box, distances_km
 from matcher.lru import LRU
 from matcher.regions import Region
 
@@ -55,6 +55,18 @@ class ProfileTable:
         """Distance in km from ``center`` to every profile (NaN without coordinates)."""
         return distances_km(center[0], center[1], self.lat, self.lon)
 
+    def within(self, center: tuple[float, float], radius_km: float) -> np.ndarray:
+        """Profiles at most ``radius_km`` from ``center`` (haversine, as :meth:`distances`);
+        only those inside the circle's bounding box are measured."""
+        box = bounding_box(center, radius_km)
+        ok = np.zeros(len(self.ids), dtype=bool)
+        with np.errstate(invalid="ignore"):
+            near = np.flatnonzero((self.lat >= box[0]) & (self.lat <= box[2])
+                                  & (self.lon >= box[1]) & (self.lon <= box[3]))
+            ok[near] = distances_km(center[0], center[1], self.lat[near],
+                                    self.lon[near]) <= radius_km
+        return ok
+
     def mask(self, f: Filters) -> np.ndarray:
         """Boolean mask of profiles that pass the filters (read-only; the last few masks are
         kept, a request asks for the same one several times)."""
@@ -65,13 +77,11 @@ class ProfileTable:
         if f.kinds is not None:
             ok &= _lookup(self._kind_codes, self._kind_of, f.kinds)
         if f.center is not None and f.radius_km is not None:
-            with np.errstate(invalid="ignore"):
-                ok &= self.distances(f.center) <= f.radius_km
+            ok &= self.within(f.center, f.radius_km)
         if f.region is not None:
             r = f.region
             if r.center is not None and r.radius_km is not None:
-                with np.errstate(invalid="ignore"):
-                    ok &= self.distances(r.center) <= r.radius_km
+                ok &= self.within(r.center, r.radius_km)
             else:
                 ok &= _lookup(self._district_codes, self._district_of, r.districts)
         for pid in f.exclude_ids:

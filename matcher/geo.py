@@ -101,6 +101,22 @@ def distances_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> 
     return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a))))
 
 
+def bounding_box(center: tuple[float, float], radius_km: float,
+                 ) -> tuple[float, float, float, float]:
+    """(south, west, north, east) in degrees of a box that holds every point within
+    ``radius_km`` great-circle distance of ``center`` (slightly larger, never smaller)."""
+    lat, lon = center
+    ang = radius_km / EARTH_RADIUS_KM  # angular radius (radians)
+    margin = 1e-6  # degrees: rounding never moves a point on the circle out of the box
+    dlat = math.degrees(ang) + margin
+    if ang >= math.pi / 2 - abs(math.radians(lat)):  # the cap reaches a pole
+        return lat - dlat, -180.0, lat + dlat, 180.0
+    dlon = math.degrees(math.asin(min(1.0, math.sin(ang) / math.cos(math.radians(lat))))) + margin
+    if lon - dlon < -180.0 or lon + dlon > 180.0:  # across the antimeridian: every longitude
+        return lat - dlat, -180.0, lat + dlat, 180.0
+    return lat - dlat, lon - dlon, lat + dlat, lon + dlon
+
+
 def in_saxony_bbox(lat: float, lon: float) -> bool:
     """True when the point lies inside Saxony's bounding box."""
     return BBOX[0] <= lat <= BBOX[2] and BBOX[1] <= lon <= BBOX[3]
@@ -121,6 +137,11 @@ class Gazetteer:
             bucket.extend(i for i in idxs if i not in bucket)
         self._lats = np.array([p.lat for p in places])
         self._lons = np.array([p.lon for p in places])
+        # the names a request may use for a place: full names and the part before a "/"
+        # ("Seiffen" for "Seiffen/Erzgeb."), three letters or more, sorted
+        names = {p.name for p in places} | {p.name.split("/")[0] for p in places
+                                            if "/" in p.name}
+        self.names: tuple[str, ...] = tuple(sorted(n for n in names if len(n) > 2))
 
     def resolve(self, name: str) -> Place:
         """Return the one place a name stands for.
@@ -260,6 +281,7 @@ __all__ = [
     "DISTRICTS",
     "Gazetteer",
     "Place",
+    "bounding_box",
     "distance_km",
     "distances_km",
     "find_district",

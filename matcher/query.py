@@ -121,17 +121,11 @@ def _ruler(gazetteer_id: int, region_names: tuple[str, ...], places: tuple[str, 
     return nlp
 
 
-def _place_names(gazetteer: Gazetteer) -> tuple[str, ...]:
-    names = {p.name for p in gazetteer.places}
-    names.update(p.name.split("/")[0] for p in gazetteer.places if "/" in p.name)
-    return tuple(sorted(n for n in names if len(n) > 2))
-
-
 def parse_query(text: str, gazetteer: Gazetteer, region_names: tuple[str, ...] = ()) -> ParsedQuery:
     """Parse a free-text request. Places count only after a locative cue ("in", "bei",
     "um", "Nähe") or when they are a Kreis seat or kreisfreie Stadt, so that topic words that
     happen to be village names stay topic words."""
-    nlp = _ruler(id(gazetteer), tuple(region_names), _place_names(gazetteer))
+    nlp = _ruler(id(gazetteer), tuple(region_names), gazetteer.names)
     doc = nlp(text)
     out = ParsedQuery(text=text, topic=text)
     drop: list[tuple[int, int]] = []

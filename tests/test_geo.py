@@ -135,3 +135,38 @@ def test_place_key_folds_spelling():
 def test_find_district(text, name):
     d = find_district(text)
     assert d is not None and d.name == name
+
+
+def test_radius_filter_with_bounding_box_equals_measuring_everyone():
+    """ProfileTable.within measures only the points in the circle's bounding box; it selects
+    exactly the points that measuring every distance selects, also right at the radius."""
+    import math
+
+    import numpy as np
+
+    from matcher.filters import ProfileTable
+
+    rng = np.random.default_rng(7)
+    centres = [(50.9, 13.3), (51.5, 14.9), (50.2, 12.1), (89.9, 0.0), (-33.9, 151.2)]
+    for lat0, lon0 in centres:
+        for radius in (0.5, 12.0, 40.0, 160.0, 3000.0):
+            lats = list(lat0 + rng.uniform(-3, 3, 3000))
+            lons = list(lon0 + rng.uniform(-4, 4, 3000))
+            for bearing in np.linspace(0, 2 * math.pi, 72, endpoint=False):  # on the circle
+                for r in (radius * (1 - 1e-9), radius, radius * (1 + 1e-9)):
+                    a, p1, l1 = r / 6371.0088, math.radians(lat0), math.radians(lon0)
+                    p2 = math.asin(math.sin(p1) * math.cos(a)
+                                   + math.cos(p1) * math.sin(a) * math.cos(bearing))
+                    l2 = l1 + math.atan2(math.sin(bearing) * math.sin(a) * math.cos(p1),
+                                         math.cos(a) - math.sin(p1) * math.sin(p2))
+                    lats.append(math.degrees(p2))
+                    lons.append((math.degrees(l2) + 540) % 360 - 180)
+            lats.append(None)  # a profile without coordinates
+            lons.append(None)
+            rows = [{"pk": i, "id": f"p{i}", "kind": "company", "visibility": "public",
+                     "district": None, "parent": None, "lat": la, "lon": lo}
+                    for i, (la, lo) in enumerate(zip(lats, lons, strict=True))]
+            table = ProfileTable(rows)
+            with np.errstate(invalid="ignore"):
+                everyone = table.distances((lat0, lon0)) <= radius
+            assert np.array_equal(table.within((lat0, lon0), radius), everyone), (lat0, radius)
