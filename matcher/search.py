@@ -230,7 +230,7 @@ class Matcher:
 
         def fill(pool: _Pool) -> None:
             hits = self.bank.best(qsent[None, :], self._pks(pool.rows))
-            pool.sparse = self._sparse_of(pool.rows, sparse_scores)
+            pool.sparse = self._sparse_of(pool.rows, sparse_scores, sparse_texts)
             pool.cross = finite_or_zero(hits.sim[:, 1:3].max(axis=1))
             pool.rivalry = hits.rivalries()
             pool.kind_factor = np.ones(len(pool.rows))
@@ -285,7 +285,7 @@ class Matcher:
             me = to_me.sim[:, 0].astype(np.float64)
             # the better direction; their offer wins a tie; no sentence on either side: 0
             pool.cross = finite_or_zero(np.where(me > them, me, them))
-            pool.sparse = self._sparse_of(pool.rows, sparse_scores)
+            pool.sparse = self._sparse_of(pool.rows, sparse_scores, sparse_texts)
             pool.rivalry = to_them.rivalries()
             pool.kind_factor = np.array([float(comp.get(str(k), 1.0))
                                          for k in self.table.kinds[pool.rows]])
@@ -369,12 +369,14 @@ class Matcher:
         client is looking for)."""
         qvec = self.encode_doc(text)
         texts = [(analyze(text), 1.0)]
-        sparse_scores = self.index.sparse.scores(texts[0][0])
+        max_df = float(self.settings.sparse_candidate_max_df)
+        sparse_scores = self.index.sparse.scores(texts[0][0], max_df)
         weight = float(self.settings.client_needs_weight)
         if client_needs and weight > 0:
             qvec = mixed_query(qvec, self.encode_doc(client_needs), weight)
             texts.append((analyze(client_needs), weight))
-            sparse_scores = sparse_scores + weight * self.index.sparse.scores(texts[1][0])
+            sparse_scores = sparse_scores + weight * self.index.sparse.scores(texts[1][0],
+                                                                              max_df)
         return qvec, sparse_scores, tuple(texts)
 
     def _pool(self, qvec: np.ndarray, sparse_scores: np.ndarray,
@@ -434,10 +436,21 @@ class Matcher:
     def _doc_vector(self, row: int) -> np.ndarray:
         return self.index.docs.vectors(np.array([self.table.pks[row]]))[0]
 
-    def _sparse_of(self, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        """Keyword similarity of table ``rows`` (0 for a profile the sparse index lacks)."""
+    def _sparse_of(self, rows: np.ndarray, scores: np.ndarray,
+                   texts: tuple[tuple[str, float], ...]) -> np.ndarray:
+        """Keyword similarity of table ``rows`` (0 for a profile the sparse index lacks):
+        taken from the candidate run's ``scores`` when they are exact, else computed for these
+        rows from the weighted analysed ``texts``."""
         at = self._sparse_at[rows]
-        return np.where(at >= 0, scores[np.maximum(at, 0)].astype(np.float64), 0.0)
+        if float(self.settings.sparse_candidate_max_df) >= 1.0:
+            return np.where(at >= 0, scores[np.maximum(at, 0)].astype(np.float64), 0.0)
+        out = np.zeros(len(rows))
+        known = at >= 0
+        if known.any():
+            weights = np.array([w for _, w in texts], dtype=np.float32)
+            exact = self.index.sparse.scores_many([t for t, _ in texts], at[known]) @ weights
+            out[known] = exact.astype(np.float64)
+        return out
 
     def sentences(self, profile_id: str) -> Sentences:
         """Sentence vectors (sentence embedder) of a profile's needs, offers and description."""

@@ -199,3 +199,41 @@ def test_a_request_searches_faiss_with_query_threads(matcher):
     worker.start()
     worker.join()
     assert seen == [int(matcher.settings.query_threads)] == [1]
+
+
+def test_pruned_sparse_candidates_keep_exact_keyword_scores(indexed_store, settings, gazetteer):
+    """Leaving common n-grams out of the sparse candidate run changes which profiles are
+    candidates at most; every candidate is still ranked with its exact keyword score."""
+    import numpy as np
+
+    from matcher.text import analyze
+
+    exact = Matcher(indexed_store, settings, gazetteer)
+    pruned = Matcher(indexed_store, settings.replace(sparse_candidate_max_df=0.3), gazetteer)
+    text = "Laserschweißen dünner Edelstahlbleche und Galvanik"
+    lower = pruned.index.sparse.scores(analyze(text), 0.3)
+    full = exact.index.sparse.scores(analyze(text))
+    assert (lower <= full + 1e-6).all() and (lower < full - 1e-6).any()  # n-grams were left out
+    for request in (lambda m: m.match_text(text, limit=20),
+                    lambda m: m.match_profile("t-co-01", limit=20)):
+        a, b = request(exact), request(pruned)  # 20 profiles: every one is a candidate
+        assert [x.profile.id for x in a.matches] == [x.profile.id for x in b.matches]
+        # (the same sums, added up in another order)
+        assert np.allclose([x.raw for x in a.matches], [x.raw for x in b.matches], atol=1e-5)
+
+
+def test_common_ngrams_are_those_in_more_than_the_share_of_fitted_rows():
+    import numpy as np
+
+    from matcher.index.sparse import SparseIndex
+
+    texts = ["schweißen von blech", "schweißen von stahl", "lackieren von holz",
+             "galvanik und chrom", "schweißen und lackieren"]
+    sparse = SparseIndex()
+    sparse.fit(np.arange(len(texts)), texts)
+    vocab = sparse._vectorizer.vocabulary_
+    df = {g: sum(g in f" {t} " for t in texts) for g in vocab}  # char_wb n-grams
+    for share in (0.2, 0.4, 0.6):
+        common = sparse._common(share)
+        assert {g for g, i in vocab.items() if common[i]} == {
+            g for g, n in df.items() if n > share * len(texts)}
