@@ -265,7 +265,10 @@ class LiveMatcher:
         same case ``new``'s planner may take over the old planner's line-ups
         (:meth:`SlamPlanner.inherit`)."""
         old = self._snapshot
-        if old is None or old.answers == new.answers:
+        if old is None:
+            return None
+        if old.answers == new.answers:  # every answer stays; the planner's line-ups too
+            new.planner.inherit(old.planner, ())
             return None
         manifest = new.matcher.index.manifest
         if (manifest.get("index_kind", "flat") != "flat"

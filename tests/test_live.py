@@ -401,11 +401,12 @@ def test_lineups_carried_over_a_text_edit_equal_a_fresh_plan(live, gazetteer, se
     from matcher.slam import SlamOptions, SlamPlanner
 
     regions = [d.name for d in DISTRICTS]
-    edits = [("t-co-06", {"needs": "Wir suchen ein Labor für Sauerteig-Mikrobiologie."}, True),
-             ("t-ch-01", {"description": "Lehrstuhl für Fügetechnik und Laserschweißen."}, True),
-             ("t-co-02", {"offers": "Drechseln, Lackieren und Beizen von Holz."}, True),
-             ("t-rs-02", {"description": "Forschung zu Brotteig und Backwaren."}, False)]
-    for pid, change, may_keep in edits:
+    edits = [("t-co-04", {"employees": 99}, "all"),  # the planner after it keeps them too
+             ("t-co-06", {"needs": "Wir suchen ein Labor für Sauerteig-Mikrobiologie."}, "some"),
+             ("t-ch-01", {"description": "Lehrstuhl für Fügetechnik und Laserschweißen."}, "some"),
+             ("t-co-02", {"offers": "Drechseln, Lackieren und Beizen von Holz."}, "some"),
+             ("t-rs-02", {"description": "Forschung zu Brotteig und Backwaren."}, "none")]
+    for pid, change, expect in edits:
         before = {r: live.call("plan", r, SlamOptions(), slam=True) for r in regions}
         region_of_edit = {r for r, lineup in before.items()
                           if any(pid in t.smes for t in lineup.themes)}
@@ -419,8 +420,12 @@ def test_lineups_carried_over_a_text_edit_equal_a_fresh_plan(live, gazetteer, se
             assert now.as_dict() == fresh.plan(r, SlamOptions()).as_dict(), (pid, r)
             if now is before[r]:
                 kept.add(r)
-        assert not kept & region_of_edit, pid
-        assert bool(kept) == may_keep, pid
+        if expect == "all":
+            assert kept == set(regions), pid
+        elif expect == "some":
+            assert kept and not kept & region_of_edit, pid
+        else:
+            assert not kept, pid
 
 
 def test_a_changed_theme_label_is_not_carried_over(indexed_store, settings, gazetteer):
