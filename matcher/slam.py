@@ -135,9 +135,9 @@ class SlamPlanner:
             return
         with previous._plans_lock:
             plans = [*previous._inherited.items(), *previous._plans.items()]
+        kept = [(key, lineup) for key, lineup in plans if not changed & _profile_ids(lineup)]
         with self._plans_lock:
-            self._inherited = {key: lineup for key, lineup in plans
-                               if not changed & _profile_ids(lineup)}
+            self._inherited = dict(kept[-PLANS_KEPT:])  # the most recent ones
 
     def _remember(self, key: str, lineup: Lineup) -> Lineup:
         with self._plans_lock:
