@@ -52,6 +52,16 @@ def best_pair(needs: tuple[np.ndarray, list[str]], offers: tuple[np.ndarray, lis
     return Pair(nt[i], ot[j], float(sims[i, j]), direction)
 
 
+def owner_blocks(owner: np.ndarray) -> dict[int, tuple[int, int]]:
+    """(start, end) of each owner's rows in sentence arrays that store every owner's
+    sentences as one block."""
+    if not len(owner):
+        return {}
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    ends = np.r_[starts[1:], len(owner)]
+    return {int(owner[a]): (int(a), int(b)) for a, b in zip(starts, ends, strict=True)}
+
+
 class SentenceBank:
     """The sentence vectors of every profile of an index build, grouped by owner (profile pk);
     scores a query's sentences against many candidates' sentences with one matrix product."""
@@ -59,12 +69,7 @@ class SentenceBank:
     def __init__(self, vectors: np.ndarray, fields: np.ndarray, texts: np.ndarray,
                  owner: np.ndarray) -> None:
         self.vectors, self.fields, self.texts = vectors, fields.astype(np.int64), texts
-        self._slices: dict[int, tuple[int, int]] = {}
-        if len(owner):
-            starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-            ends = np.r_[starts[1:], len(owner)]
-            self._slices = {int(owner[a]): (int(a), int(b))
-                            for a, b in zip(starts, ends, strict=True)}
+        self._slices = owner_blocks(owner)
 
     def of(self, pk: int) -> Sentences:
         """One profile's sentences."""

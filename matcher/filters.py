@@ -51,13 +51,9 @@ class ProfileTable:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def distances(self, center: tuple[float, float]) -> np.ndarray:
-        """Distance in km from ``center`` to every profile (NaN without coordinates)."""
-        return distances_km(center[0], center[1], self.lat, self.lon)
-
     def within(self, center: tuple[float, float], radius_km: float) -> np.ndarray:
-        """Profiles at most ``radius_km`` from ``center`` (haversine, as :meth:`distances`);
-        only those inside the circle's bounding box are measured."""
+        """Profiles at most ``radius_km`` great-circle distance from ``center`` (none without
+        coordinates); only those inside the circle's bounding box are measured."""
         box = bounding_box(center, radius_km)
         ok = np.zeros(len(self.ids), dtype=bool)
         with np.errstate(invalid="ignore"):

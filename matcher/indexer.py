@@ -29,6 +29,7 @@ from matcher.embed import Embedder, create_embedder
 from matcher.embed.ensemble import combine
 from matcher.embed.sentence_transformers import st_model_id
 from matcher.errors import IndexStateError
+from matcher.explain import owner_blocks
 from matcher.index import VectorIndex, create_index, load_vector_index, set_threads
 from matcher.index.faiss_index import FaissIndex
 from matcher.index.sparse import SparseIndex
@@ -275,15 +276,9 @@ def _sentences(store: Store, profiles: list[tuple[int, Profile]], same: set[int]
     """The sentence arrays of a build (pk order, fields in order): the rows of profiles in
     ``same`` (texts unchanged since ``reuse`` was built) are copied from ``reuse``, the others
     split and embedded (or taken from the cache)."""
-    spans: dict[int, tuple[int, int]] = {}
     if reuse is None:
         same = set()
-    elif same and len(reuse.sent_owner):
-        owners, starts = np.unique(reuse.sent_owner, return_index=True)
-        order = np.argsort(starts)  # each owner's sentences are stored as one block
-        ends = np.empty_like(starts)
-        ends[order] = np.append(starts[order][1:], len(reuse.sent_owner))
-        spans = {int(o): (int(a), int(e)) for o, a, e in zip(owners, starts, ends, strict=True)}
+    spans = owner_blocks(reuse.sent_owner) if reuse is not None and same else {}
     plan: list[tuple[int, int, int] | list[tuple[int, str, str]]] = []
     fresh: list[tuple[int, str, str]] = []
     for pk, p in profiles:
@@ -316,9 +311,7 @@ def _sentences(store: Store, profiles: list[tuple[int, Profile]], same: set[int]
             blocks["text"].append(text)
             at += len(item)
     report.sentences_reused = reused
-    dim = vecs.shape[1] if vecs.ndim == 2 else 0
-    if reuse is not None and not blocks["vectors"]:
-        dim = reuse.sent_vectors.shape[1] if reuse.sent_vectors.ndim == 2 else dim
+    dim = (reuse.sent_vectors if reuse is not None else vecs).shape[1]  # (no sentence at all)
     empty: dict[str, np.ndarray] = {"vectors": np.zeros((0, dim), dtype=np.float32),
              "owner": np.zeros(0, dtype=np.int64), "field": np.zeros(0, dtype=np.int8),
              "text": np.empty(0, dtype=object)}

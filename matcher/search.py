@@ -326,9 +326,7 @@ class Matcher:
         sparse_rows = [self._sparse_row.get(int(pk)) for pk in pks]
         if any(r is None for r in sparse_rows):
             return False
-        texts = [t for t, _ in reach.sparse_texts]
-        weights = np.array([w for _, w in reach.sparse_texts], dtype=np.float32)
-        keyword = self.index.sparse.scores_many(texts, np.array(sparse_rows)) @ weights
+        keyword = self._keyword(np.array(sparse_rows), reach.sparse_texts)
         return bool((keyword < reach.sparse_cut - CUT_MARGIN).all())
 
     # -- internals ----------------------------------------------------------
@@ -447,10 +445,16 @@ class Matcher:
         out = np.zeros(len(rows))
         known = at >= 0
         if known.any():
-            weights = np.array([w for _, w in texts], dtype=np.float32)
-            exact = self.index.sparse.scores_many([t for t, _ in texts], at[known]) @ weights
-            out[known] = exact.astype(np.float64)
+            out[known] = self._keyword(at[known], texts)
         return out
+
+    def _keyword(self, sparse_rows: np.ndarray, texts: tuple[tuple[str, float], ...],
+                 ) -> np.ndarray:
+        """Exact keyword similarity (float64) of rows of the sparse index to the weighted
+        analysed ``texts`` of a request."""
+        weights = np.array([w for _, w in texts], dtype=np.float32)
+        scores = self.index.sparse.scores_many([t for t, _ in texts], sparse_rows) @ weights
+        return np.asarray(scores, dtype=np.float64)
 
     def sentences(self, profile_id: str) -> Sentences:
         """Sentence vectors (sentence embedder) of a profile's needs, offers and description."""
