@@ -46,7 +46,7 @@ from matcher.store import Store
 
 T = TypeVar("T")
 # Fields whose change leaves other profiles' scores alone: a cached match result stays unless
-# the changed profile was scored or can now enter a channel's run (Matcher.unaffected).
+# the changed profile was scored or can now enter a channel's run (Matcher.unaffected_many).
 TEXT_ONLY_FIELDS = frozenset({"needs", "offers", "description", "keywords"})
 
 
@@ -290,14 +290,11 @@ class LiveMatcher:
                     TEXT_ONLY_FIELDS | UNRANKED_FIELDS):
                 return None
         new.planner.inherit(old.planner, changed)
-        keep = {}
-        for key, value in entries:
-            reach = getattr(value, "reach", None)
-            if (isinstance(key, tuple) and key[0] in ("match_text", "match_profile")
-                    and not key[1] and reach is not None
-                    and new.matcher.unaffected(reach, changed)):
-                keep[key] = value
-        return keep
+        candidates = [(key, value) for key, value in entries
+                      if isinstance(key, tuple) and key[0] in ("match_text", "match_profile")
+                      and not key[1] and getattr(value, "reach", None) is not None]
+        still = new.matcher.unaffected_many([value.reach for _, value in candidates], changed)
+        return {key: value for (key, value), ok in zip(candidates, still, strict=True) if ok}
 
     # -- writes -------------------------------------------------------------
     def prepare_writes(self) -> None:

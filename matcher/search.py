@@ -8,7 +8,7 @@ diversity, scored 0–100 and explained in German.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -312,22 +312,36 @@ class Matcher:
         description, keywords) of ``changed`` profiles changed, is still exact on this
         matcher: none of them was scored, and none passes the filters with a score that
         would now enter a channel's run. Needs exact (flat float32) vector search."""
+        return self.unaffected_many([reach], changed)[0]
+
+    def unaffected_many(self, reaches: Sequence[Reach], changed: Iterable[str]) -> list[bool]:
+        """:meth:`unaffected` for each of ``reaches``; the changed profiles' vectors and
+        keyword rows are read once for all of them."""
         changed = list(changed)
-        if any(pid in reach.ids or pid not in self.table.pos for pid in changed):
-            return False
-        mask = self.table.mask(reach.filters)
-        rows = [self.table.pos[pid] for pid in changed if mask[self.table.pos[pid]]]
-        if not rows:
-            return True
-        pks = self.table.pks[rows]
-        dense = self.index.docs.vectors(pks) @ reach.qvec
-        if (dense >= reach.dense_cut - CUT_MARGIN).any():
-            return False
-        sparse_rows = [self._sparse_row.get(int(pk)) for pk in pks]
-        if any(r is None for r in sparse_rows):
-            return False
-        keyword = self._keyword(np.array(sparse_rows), reach.sparse_texts)
-        return bool((keyword < reach.sparse_cut - CUT_MARGIN).all())
+        if any(pid not in self.table.pos for pid in changed):
+            return [False] * len(reaches)
+        rows = np.array([self.table.pos[pid] for pid in changed], dtype=np.int64)
+        vectors = self.index.docs.vectors(self.table.pks[rows]) if len(rows) else None
+        at = self._sparse_at[rows]
+        keyword = self.index.sparse.row_scorer(at) if (at >= 0).all() else None
+        out = []
+        for reach in reaches:
+            if any(pid in reach.ids for pid in changed):
+                out.append(False)
+                continue
+            passes = self.table.mask(reach.filters)[rows]
+            if not passes.any():
+                out.append(True)
+                continue
+            assert vectors is not None
+            if (vectors[passes] @ reach.qvec >= reach.dense_cut - CUT_MARGIN).any() or (
+                    keyword is None):
+                out.append(False)
+                continue
+            weights = np.array([w for _, w in reach.sparse_texts], dtype=np.float32)
+            scores = keyword([t for t, _ in reach.sparse_texts])[passes] @ weights
+            out.append(bool((scores.astype(np.float64) < reach.sparse_cut - CUT_MARGIN).all()))
+        return out
 
     # -- internals ----------------------------------------------------------
     def _apply_options(self, parsed: ParsedQuery, near: str | None, lat: float | None,

@@ -102,3 +102,7 @@ def test_sparse_scores_many_equals_one_text_at_a_time():
         assert np.allclose(many[:, t], sparse.scores(q)[rows], atol=1e-6)
     assert many[1, 0] > many[0, 0]  # "schweißen" is nearer to the welding rows
     assert sparse.scores_many([], rows).shape == (3, 0)
+    score = sparse.row_scorer(rows)  # the same rows against many requests
+    for group in (queries, queries[1:], [queries[2], queries[0]]):
+        assert np.allclose(score(group), sparse.scores_many(group, rows), atol=1e-6)
+    assert score([]).shape == (3, 0)

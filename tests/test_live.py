@@ -343,6 +343,13 @@ def test_unaffected_checks_both_channels_and_the_filters(indexed_store, settings
                             ["t-co-02"])  # was scored
     assert m.unaffected(reach(-np.inf, -np.inf, Filters(kinds=("chair",))), ["t-co-02"])
     assert not m.unaffected(reach(dense + 0.01, keyword + 0.01), ["t-co-neu"])  # unknown
+    # checked together, each reach gets its own answer
+    reaches = [reach(dense + 0.01, keyword + 0.01), reach(dense - 0.01, keyword + 0.01),
+               reach(dense + 0.01, keyword - 0.01),
+               reach(-np.inf, -np.inf, Filters(kinds=("chair",)))]
+    assert m.unaffected_many(reaches, ["t-co-02"]) == [True, False, False, True]
+    assert m.unaffected_many(reaches, ["t-co-neu"]) == [False] * 4
+    assert m.unaffected_many([], ["t-co-02"]) == []
 
 
 def test_prepare_writes_loads_the_document_embedders(live, settings):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,26 @@ class SparseIndex:
         vectorizer = self._vectorizer
         q = self._queries.get(tuple(texts), lambda: vectorizer.transform(texts))
         return np.asarray((self._matrix[np.asarray(rows)] @ q.T).toarray(), dtype=np.float32)
+
+    def row_scorer(self, rows: np.ndarray) -> Callable[[list[str]], np.ndarray]:
+        """For many requests scored against the same few ``rows`` (positions in ``ids``): a
+        function of analysed texts whose ``out[r, t]`` equals ``scores_many(texts, rows)``.
+        The rows are unpacked once, so each call reads only the texts' n-gram columns."""
+        dense = (self._matrix[np.asarray(rows)].toarray() if self._vectorizer is not None
+                 else np.zeros((len(rows), 0), dtype=np.float32))
+
+        def score(texts: list[str]) -> np.ndarray:
+            out = np.zeros((len(rows), len(texts)), dtype=np.float32)
+            if self._vectorizer is None or not len(rows) or not texts:
+                return out
+            vectorizer = self._vectorizer
+            q = self._queries.get(tuple(texts), lambda: vectorizer.transform(texts))
+            for t in range(len(texts)):
+                a, b = q.indptr[t], q.indptr[t + 1]
+                out[:, t] = dense[:, q.indices[a:b]] @ q.data[a:b]
+            return out
+
+        return score
 
     def _columns(self) -> Any:
         """The matrix column by column (built on first use, kept with the matrix it mirrors)."""
