@@ -44,7 +44,7 @@ def timed_queries(index: FaissIndex, queries: np.ndarray, k: int) -> tuple[float
 @click.command()
 @click.option("--sizes", default="10000,30000,100000", show_default=True)
 @click.option("--dim", default=896, show_default=True, help="896 = e5 (384) + USE (512).")
-@click.option("--ef", default="128,256,512", show_default=True, help="efSearch values to try.")
+@click.option("--ef", default="256,512,1024", show_default=True, help="efSearch values to try.")
 @click.option("--queries", "n_queries", default=200, show_default=True)
 def main(sizes: str, dim: int, ef: str, n_queries: int) -> None:
     """Measure flat and HNSW query latency, recall@20 and build time per corpus size."""

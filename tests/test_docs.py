@@ -40,3 +40,16 @@ def test_every_setting_in_readme():
 def test_quick_start_has_the_two_commands():
     quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     assert "make run" in quick and "make test" in quick
+
+
+def test_every_generated_section_of_the_docs_appears_once():
+    """A script rewrites only the first copy of a section, so a second copy would go stale."""
+    import re
+    from collections import Counter
+
+    for doc in sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]:
+        text = doc.read_text(encoding="utf-8")
+        starts = Counter(re.findall(r"<!-- ([\w-]+):start -->", text))
+        ends = Counter(re.findall(r"<!-- ([\w-]+):end -->", text))
+        assert starts == ends, doc.name
+        assert [name for name, n in starts.items() if n > 1] == [], doc.name
