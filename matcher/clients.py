@@ -45,6 +45,7 @@ class ClientFinder:
                 self.owners.setdefault(t, []).append(pid)
         n = max(len(self.tokens), 1)
         self.idf = {t: math.log(n / c) for t, c in df.items()}
+        self.weight = {pid: sum(self.idf[t] for t in toks) for pid, toks in self.tokens.items()}
 
     def find(self, text: str) -> str | None:
         """The id of the organisation the text names, or ``None``.
@@ -55,14 +56,22 @@ class ClientFinder:
         """
         words = _tokens(text)
         best, best_score = None, 0.0
-        # only names that share a word with the text can be named in it
-        candidates = {pid for w in words for pid in self.owners.get(w, ())}
+        # Only names that share words with the text can be named in it, and only if the shared
+        # words alone carry enough of the name's weight (the phrase can only carry less).
+        present: dict[str, float] = {}
+        for w in set(words):
+            for pid in self.owners.get(w, ()):
+                present[pid] = present.get(pid, 0.0) + self.idf[w]
+        candidates = [pid for pid, got in present.items()
+                      if got >= 0.7 * self.weight[pid] - 1e-9]
         for pid in sorted(candidates, key=self.order.__getitem__):  # ties: first in corpus
             toks = self.tokens[pid]
             hit = _longest_run(words, toks)
             if not hit or (len(hit) < 2 and len(toks) > 1):
                 continue
-            share = sum(self.idf[t] for t in hit) / sum(self.idf[t] for t in toks)
+            whole = self.weight[pid]  # 0 when every name has these words (e.g. only one name)
+            share = (sum(self.idf[t] for t in hit) / whole if whole > 0
+                     else len(hit) / len(toks))
             if share >= 0.7 and share * len(hit) > best_score:
                 best, best_score = pid, share * len(hit)
         return best

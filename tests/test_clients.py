@@ -24,6 +24,13 @@ def test_does_not_guess_from_generic_words():
     assert finder.find("Edelstahlbleche verziehen sich beim Schweißen") is None
 
 
+def test_a_corpus_of_one_organisation_still_finds_it():
+    # every word of the only name is in every name: no word is rarer than another
+    finder = ClientFinder([("c1", "Flöhataler Metallbau GmbH")])
+    assert finder.find("Partner für die Flöhataler Metallbau GmbH") == "c1"
+    assert finder.find("Metallbau in Zwönitz") is None  # one word of two is not the name
+
+
 def test_without_name_keeps_only_what_the_client_needs():
     from matcher.clients import without_name
 
