@@ -48,6 +48,9 @@ T = TypeVar("T")
 # Fields whose change leaves other profiles' scores alone: a cached match result stays unless
 # the changed profile was scored or can now enter a channel's run (Matcher.unaffected_many).
 TEXT_ONLY_FIELDS = frozenset({"needs", "offers", "description", "keywords"})
+# embedded once by prepare_writes (a profile-like sentence, so the models see real words)
+WARM_UP_TEXT = ("Wir suchen Partner für die Prüfung von Schweißnähten und die Digitalisierung "
+                "unserer Fertigung.")
 
 
 class EmbedderPool:
@@ -298,10 +301,11 @@ class LiveMatcher:
 
     # -- writes -------------------------------------------------------------
     def prepare_writes(self) -> None:
-        """Load the document embedders an edit needs, so the first edit does not load models
-        while others are served (a server calls it in its warm-up)."""
+        """Load the document embedders an edit needs and run each once, so the first edit
+        neither loads models nor pays their first call (nearly a second for e5) while others
+        are served (a server calls it in its warm-up). Nothing is stored."""
         for name in document_backends(self.settings):
-            self.pool(name)
+            self.pool(name).encode_documents([WARM_UP_TEXT])
 
     def write(self, change: Callable[[Store], T], *, erase: bool = False) -> T:
         """Run ``change`` on the writer's store connection (it commits), then return once a

@@ -12,6 +12,7 @@ from matcher.embed.hashing import HashingEmbedder
 from matcher.errors import ConflictError, MatcherError, NotFoundError
 from matcher.live import LiveMatcher
 from matcher.profiles import RecordError, create_profile, delete_profile, update_profile
+from matcher.store import Store
 
 NEW = {"id": "t-co-neu", "kind": "company", "name": "Zwönitzer Federnwerk GmbH",
        "city": "Zwönitz", "description": "Technische Federn und Biegeteile aus Draht.",
@@ -143,7 +144,6 @@ def test_concurrent_writes_are_folded_into_few_updates(live, gazetteer):
 
 
 def test_change_by_another_process_is_caught_up(live, gazetteer, settings):
-    from matcher.store import Store
 
     live.call("match_text", "Galvanik")
     with Store(settings.data_dir) as other:
@@ -191,7 +191,6 @@ def test_result_cache_survives_only_changes_no_answer_shows(live, gazetteer):
 
 def test_deletion_by_another_process_is_erased_here_too(live, gazetteer, settings, data_dir):
     from matcher.profiles import delete_profiles
-    from matcher.store import Store
 
     mark = "Pflaumenmus9911"
     live.write(lambda s: create_profile(s, gazetteer, {**NEW, "needs": f"{mark} gesucht."}))
@@ -356,8 +355,14 @@ def test_prepare_writes_loads_the_document_embedders(live, settings):
     from matcher.indexer import document_backends
 
     assert live.pool._items == {}
+    with Store(settings.data_dir) as store:
+        before = (store.corpus_digest(), store.db.execute("SELECT COUNT(*) FROM embeddings")
+                  .fetchone()[0])
     live.prepare_writes()
     assert set(live.pool._items) == set(document_backends(settings))
+    with Store(settings.data_dir) as store:  # the warm-up call stores nothing
+        assert (store.corpus_digest(), store.db.execute("SELECT COUNT(*) FROM embeddings")
+                .fetchone()[0]) == before
     both = settings.replace(embedder="e5+use", sentence_embedder="use")
     assert document_backends(both) == ["e5", "use"]
 
