@@ -307,6 +307,23 @@ class Matcher:
                              cuts.dense, cuts.sparse)
         return result
 
+    def warm_profile_queries(self, profile_ids: Iterable[str]) -> int:
+        """Encode and analyse the text these profiles search with (their needs, else their
+        description: the query of :meth:`match_profile` and of their Kreis's Inno Slam demand),
+        so the first such request finds it cached; returns how many texts were prepared.
+        Unknown ids are skipped."""
+        done = 0
+        for pid in profile_ids:
+            if pid not in self.table.pos:
+                continue
+            p = self.store.get(pid)
+            text = p.needs or p.description
+            if text:
+                self.encode_doc(text)
+                analyze(text)
+                done += 1
+        return done
+
     def unaffected(self, reach: Reach, changed: Iterable[str]) -> bool:
         """True if a result with ``reach``, computed before only the texts (needs, offers,
         description, keywords) of ``changed`` profiles changed, is still exact on this

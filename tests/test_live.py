@@ -176,6 +176,22 @@ def test_sparse_channel_is_updated_row_by_row_until_a_refit(indexed_store, setti
     assert read_manifest(indexed_store.data_dir)["sparse_drift"] == 0  # removal: full refit
 
 
+def test_an_edited_profiles_query_text_is_encoded_before_it_is_served(live, gazetteer):
+    live.call("match_text", "Galvanik")
+    encode = live._snapshot.matcher.encode_doc
+    needs = "Wir suchen Hilfe beim Entgraten von Drehteilen aus Messing."
+    calls: list[str] = []
+    original = encode._encode
+    encode._encode = lambda text: calls.append(text) or original(text)  # type: ignore[method-assign]
+    live.write(lambda s: update_profile(s, gazetteer, "t-co-02", {"needs": needs}))
+    assert calls == [needs]  # during the write, before the new snapshot served anyone
+    assert needs in encode._cache
+    live.call("match_profile", "t-co-02")
+    assert calls == [needs]  # the partner search found it cached
+    live.write(lambda s: update_profile(s, gazetteer, "t-co-02", {"employees": 12}))
+    assert calls == [needs]  # an edit no answer shows encodes nothing
+
+
 def test_result_cache_survives_only_changes_no_answer_shows(live, gazetteer):
     first = live.call("match_text", "Galvanik", limit=5)
     docs = live._snapshot.matcher.index.docs
