@@ -166,14 +166,6 @@ def _floor_rows(m: dict[str, Any], t: dict[str, Any]) -> list[str]:
         f"{m['dense_search']['p50_ms'] / floor:.2f}× | – | – |"]
 
 
-def _query_threads(r: dict[str, Any]) -> str:
-    """What the run said about matcher's query encoder (recorded since 2026-12-06)."""
-    if "query_threads" not in r:
-        return ""
-    return (f" (matcher encodes each query with `query_threads` = {r['query_threads']}, "
-            "its default)")
-
-
 def txtai_run(r: dict[str, Any]) -> str:
     m, t = r["matcher"], r["txtai"]
     m_peak, t_peak, t_p50 = m["end"]["peak_rss_mb"], t["end"]["peak_rss_mb"], t["search"]["p50_ms"]
@@ -185,8 +177,7 @@ def txtai_run(r: dict[str, Any]) -> str:
     how = {"onnx": "ONNX Runtime", "torch": "torch",
            "onnx-int8": "ONNX Runtime and 8-bit weights (`st_runtime = onnx-int8`)"}[runtime]
     lines = [
-        f"**Threads of encoder and FAISS: {r.get('threads', 'library default')}"
-        f"{_query_threads(r)}; matcher runs "
+        f"**Threads of encoder and FAISS: {r.get('threads', 'library default')}; matcher runs "
         f"the model with {how}, txtai with torch "
         f"(sentence-transformers).** Measured {_when(r)}; "
         f"txtai {r['txtai_version']} (FAISS backend, its defaults); 599 demo profiles, 66 "

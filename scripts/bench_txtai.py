@@ -235,7 +235,6 @@ def main(work: Path, threads: int, runtime: str, side: str | None) -> None:
 
     out["txtai_version"] = version("txtai")
     out["threads"] = threads or "library default"
-    out["query_threads"] = int(_settings(work, threads, runtime).query_threads)
     out["st_runtime"] = runtime
     suffix = {"onnx": "", "onnx-int8": "-int8", "torch": "-torch"}[runtime]
     save(work, "demo", f"txtai{threads or ''}{suffix}", out)

@@ -140,12 +140,6 @@ def test_onnx_and_torch_give_the_same_vectors(tmp_path, monkeypatch):
     assert float(alone @ onnx.encode_documents(GERMAN)[4]) >= 0.9999
     reopened = create_embedder(settings, "minilm")
     assert reopened.export_seconds == 0.0
-    # a query embedder runs one text at a time with query_threads, whatever embed_threads says
-    many = settings.replace(st_runtime="onnx", embed_threads=0)
-    assert create_embedder(many, "minilm")._onnx.threads == 0
-    query = create_embedder(many, "minilm", for_queries=True)
-    assert query._onnx.threads == int(settings.query_threads) == 1
-    assert np.allclose(query.encode_queries(GERMAN), onnx.encode_queries(GERMAN), atol=1e-5)
     assert list((tmp_path / "cache" / "onnx").glob("*/model.onnx")) == exported
 
 

@@ -20,9 +20,9 @@ def create_embedder(settings: Any = None, name: str | None = None,
     sentence-transformers model name or directory. ``minilm`` and ``st:MODEL`` run with the
     ``st_runtime`` setting (ONNX Runtime, export cached under ``DATA_DIR/cache/onnx``, or torch).
 
-    ``for_queries`` gives e5 and ONNX-run sentence-transformers models ``query_threads``
-    threads per query and USE a single thread: in a process that also runs e5, a second USE
-    thread pool spins against e5's OpenMP threads and makes every query several times slower.
+    ``for_queries`` gives e5 ``query_threads`` threads per query and USE a single thread: in a
+    process that also runs e5, a second USE thread pool spins against e5's OpenMP threads and
+    makes every query several times slower.
 
     Raises:
         ConfigError: unknown backend name.
@@ -62,10 +62,6 @@ def create_embedder(settings: Any = None, name: str | None = None,
         from matcher.embed.sentence_transformers import SentenceTransformerEmbedder
 
         model = "packaged:all-minilm-l6-v2" if name == "minilm" else name[3:]
-        # A query embedder encodes one text at a time: with ONNX Runtime it gets
-        # ``query_threads`` (torch's threads are process-wide and stay as they are).
-        if for_queries and settings.query_threads and settings.st_runtime != "torch":
-            threads = int(settings.query_threads)
         return SentenceTransformerEmbedder(model, batch_size=batch, threads=threads,
                                            query_prefix=settings.embed_query_prefix,
                                            document_prefix=settings.embed_document_prefix,

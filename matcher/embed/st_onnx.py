@@ -257,11 +257,6 @@ class OnnxSentenceEncoder:
         self._tok = _tokenizer(model_dir, pipeline.max_seq_length)
         self.pipeline = pipeline
 
-    @property
-    def threads(self) -> int:
-        """The session's intra-op threads (0 = ONNX Runtime's default, one per core)."""
-        return int(self._session.get_session_options().intra_op_num_threads)
-
     def encode(self, texts: list[str]) -> np.ndarray:
         """Pooled (and, if the model says so, unit-length) float32 vectors of ``texts``."""
         if self.pipeline.do_lower_case:
