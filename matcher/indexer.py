@@ -44,6 +44,7 @@ INDEX_FORMAT = 1
 # the full text; measured on corpora/eval at a cost of 0.006 nDCG@10 (docs/EVALUATION.md).
 ENSEMBLE_PARTS = {"e5+use": (("e5", "core"), ("use", "full"))}
 FIELD_CODES = {"needs": 0, "offers": 1, "description": 2}
+SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
 ANALYSED_FILE = "analysed.json"  # sparse-channel text per profile-text hash, reused by updates
 # The sparse vocabulary is refitted once more than this share of rows (at least SPARSE_MIN_DRIFT)
 # changed since the last full fit; until then changed rows reuse the fitted vocabulary.
@@ -408,7 +409,11 @@ def _write_build_locked(root: Path, index: VectorIndex, sparse: SparseIndex,
     sparse.save(build / "sparse.pkl")
     (build / ANALYSED_FILE).write_text(json.dumps(analysed, ensure_ascii=False),
                                        encoding="utf-8")
-    np.savez(str(build / "sentences.npz"), **sentences)  # type: ignore[arg-type]
+    # The vectors on their own, so a loaded build maps them from disk instead of reading them
+    # (at 1M profiles they are the largest part of an index); the rest is small.
+    np.save(build / SENTENCE_VECTORS_FILE, sentences["vectors"])
+    np.savez(str(build / "sentences.npz"),  # type: ignore[arg-type]
+             **{k: v for k, v in sentences.items() if k != "vectors"})
     (build / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                          encoding="utf-8")
     for f in build.iterdir():
@@ -499,7 +504,7 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     new_manifest["path"] = str(build)
     report.profiles, report.manifest = len(pks), new_manifest
     if type(index) is FaissIndex:  # (a compressed index serves its vectors mapped from disk)
-        report.loaded = LoadedIndex(dict(new_manifest), index, sparse, sentences["vectors"],
+        report.loaded = LoadedIndex(dict(new_manifest), index, sparse, sentence_vectors(build),
                                     sentences["owner"], sentences["field"], sentences["text"])
     report.seconds = time.perf_counter() - started
     return report
@@ -592,5 +597,13 @@ def _load_build(build: Path, manifest: dict[str, Any], settings: Settings) -> Lo
                               "zum Manifest). Bitte 'matcher index --force' ausführen.")
     with np.load(build / "sentences.npz", allow_pickle=True) as z:
         sent = {k: z[k] for k in z.files}
+    if "vectors" not in sent:  # (builds before the vectors had a file of their own keep them)
+        sent["vectors"] = sentence_vectors(build)
     return LoadedIndex(manifest, docs, SparseIndex.load(build / "sparse.pkl"), sent["vectors"],
                        sent["owner"], sent["field"], sent["text"])
+
+
+def sentence_vectors(build: Path) -> np.ndarray:
+    """The sentence vectors of a build, mapped read-only from its file: they are file pages the
+    kernel can drop and read again, not memory of the process's own (docs/BENCHMARKS.md)."""
+    return np.load(build / SENTENCE_VECTORS_FILE, mmap_mode="r")

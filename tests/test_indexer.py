@@ -236,3 +236,26 @@ def test_reuse_of_another_build_is_ignored(indexed_store, settings):
     report = build_index(indexed_store, settings, reuse=tampered)
     assert np.abs(report.loaded.sent_vectors).sum(axis=1).min() > 0
     _same_build(report.loaded, load_index(indexed_store, settings))
+
+
+def test_sentence_vectors_are_mapped_from_their_file(indexed_store, settings):
+    from pathlib import Path
+
+    report = build_index(indexed_store, settings, force=True)
+    build = Path(report.manifest["path"])
+    loaded = load_index(indexed_store, settings)
+    for index in (report.loaded, loaded):  # served after a build, and read from the files
+        assert isinstance(index.sent_vectors, np.memmap) and index.sent_vectors.mode == "r"
+        assert Path(index.sent_vectors.filename) == build / indexer.SENTENCE_VECTORS_FILE
+    with np.load(build / "sentences.npz", allow_pickle=True) as z:
+        assert "vectors" not in z.files  # the vectors are stored once
+    assert len(loaded.sent_vectors) == len(loaded.sent_text) > 0
+    # a build written before the vectors had a file of their own still loads the same
+    with np.load(build / "sentences.npz", allow_pickle=True) as z:
+        rest = {k: z[k] for k in z.files}
+    np.savez(str(build / "sentences.npz"), vectors=np.asarray(loaded.sent_vectors), **rest)
+    (build / indexer.SENTENCE_VECTORS_FILE).unlink()
+    old = indexer._load_build(build, report.manifest, settings)
+    assert not isinstance(old.sent_vectors, np.memmap)
+    assert np.array_equal(old.sent_vectors, loaded.sent_vectors)
+    assert old.sent_text.tolist() == loaded.sent_text.tolist()
