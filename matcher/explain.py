@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.rows import StoredRows
 from matcher.text import key_terms
 
 FIELD_NAMES = {0: "needs", 1: "offers", 2: "description"}
@@ -66,7 +67,7 @@ class SentenceBank:
     """The sentence vectors of every profile of an index build, grouped by owner (profile pk);
     scores a query's sentences against many candidates' sentences with one matrix product."""
 
-    def __init__(self, vectors: np.ndarray, fields: np.ndarray, texts: np.ndarray,
+    def __init__(self, vectors: np.ndarray | StoredRows, fields: np.ndarray, texts: np.ndarray,
                  owner: np.ndarray) -> None:
         self.vectors, self.fields, self.texts = vectors, fields.astype(np.int64), texts
         self._slices = owner_blocks(owner)

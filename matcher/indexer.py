@@ -34,6 +34,7 @@ from matcher.index import VectorIndex, create_index, load_vector_index, set_thre
 from matcher.index.faiss_index import FaissIndex
 from matcher.index.sparse import SparseIndex
 from matcher.models import Profile
+from matcher.rows import StoredRows
 from matcher.settings import Settings
 from matcher.store import Store
 from matcher.text import TEXT_VIEWS, analyze_many, profile_sentences, profile_text
@@ -293,12 +294,16 @@ def _sentences(store: Store, profiles: list[tuple[int, Profile]], same: set[int]
     vecs, report.sentences_embedded, reused = _embed_cached(
         store, [s for _, _, s in fresh], model_id, get_embedder, "Sätze", progress)
     blocks: dict[str, list[np.ndarray]] = {"vectors": [], "owner": [], "field": [], "text": []}
-    at = 0
+    # the kept rows' vectors in one read (consecutive blocks are read together)
+    kept = [np.arange(item[1], item[2]) for item in plan if isinstance(item, tuple)]
+    old_vectors = reuse.sent_vectors[np.concatenate(kept)] if reuse is not None and kept else None
+    at = took = 0
     for item in plan:
         if isinstance(item, tuple):
-            assert reuse is not None
+            assert reuse is not None and old_vectors is not None
             _, a, e = item
-            blocks["vectors"].append(reuse.sent_vectors[a:e])
+            blocks["vectors"].append(old_vectors[took:took + e - a])
+            took += e - a
             blocks["owner"].append(reuse.sent_owner[a:e])
             blocks["field"].append(reuse.sent_field[a:e])
             blocks["text"].append(reuse.sent_text[a:e])
@@ -409,11 +414,11 @@ def _write_build_locked(root: Path, index: VectorIndex, sparse: SparseIndex,
     sparse.save(build / "sparse.pkl")
     (build / ANALYSED_FILE).write_text(json.dumps(analysed, ensure_ascii=False),
                                        encoding="utf-8")
-    # The vectors on their own, so a loaded build maps them from disk instead of reading them
-    # (at 1M profiles they are the largest part of an index); the rest is small.
+    # The vectors on their own, so a loaded build reads the rows it needs from disk instead of
+    # holding them all (at 1M profiles they are the largest part of an index); the rest is small.
     np.save(build / SENTENCE_VECTORS_FILE, sentences["vectors"])
-    np.savez(str(build / "sentences.npz"),  # type: ignore[arg-type]
-             **{k: v for k, v in sentences.items() if k != "vectors"})
+    rest = {k: v for k, v in sentences.items() if k != "vectors"}
+    np.savez(str(build / "sentences.npz"), **rest)  # type: ignore[arg-type]
     (build / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                          encoding="utf-8")
     for f in build.iterdir():
@@ -554,7 +559,7 @@ class LoadedIndex:
     manifest: dict[str, Any]
     docs: FaissIndex
     sparse: SparseIndex
-    sent_vectors: np.ndarray
+    sent_vectors: np.ndarray | StoredRows  # rows read on demand, or (older builds) in memory
     sent_owner: np.ndarray
     sent_field: np.ndarray
     sent_text: np.ndarray
@@ -603,7 +608,7 @@ def _load_build(build: Path, manifest: dict[str, Any], settings: Settings) -> Lo
                        sent["owner"], sent["field"], sent["text"])
 
 
-def sentence_vectors(build: Path) -> np.ndarray:
-    """The sentence vectors of a build, mapped read-only from its file: they are file pages the
-    kernel can drop and read again, not memory of the process's own (docs/BENCHMARKS.md)."""
-    return np.load(build / SENTENCE_VECTORS_FILE, mmap_mode="r")
+def sentence_vectors(build: Path) -> StoredRows:
+    """The sentence vectors of a build, read from its file row by row as requests need them
+    (they are not held in the process's memory; docs/BENCHMARKS.md, "Memory")."""
+    return StoredRows(build / SENTENCE_VECTORS_FILE)

@@ -238,15 +238,17 @@ def test_reuse_of_another_build_is_ignored(indexed_store, settings):
     _same_build(report.loaded, load_index(indexed_store, settings))
 
 
-def test_sentence_vectors_are_mapped_from_their_file(indexed_store, settings):
+def test_sentence_vectors_are_read_from_their_file(indexed_store, settings):
     from pathlib import Path
+
+    from matcher.rows import StoredRows
 
     report = build_index(indexed_store, settings, force=True)
     build = Path(report.manifest["path"])
     loaded = load_index(indexed_store, settings)
     for index in (report.loaded, loaded):  # served after a build, and read from the files
-        assert isinstance(index.sent_vectors, np.memmap) and index.sent_vectors.mode == "r"
-        assert Path(index.sent_vectors.filename) == build / indexer.SENTENCE_VECTORS_FILE
+        assert isinstance(index.sent_vectors, StoredRows)
+        assert index.sent_vectors.path == build / indexer.SENTENCE_VECTORS_FILE
     with np.load(build / "sentences.npz", allow_pickle=True) as z:
         assert "vectors" not in z.files  # the vectors are stored once
     assert len(loaded.sent_vectors) == len(loaded.sent_text) > 0
@@ -256,6 +258,6 @@ def test_sentence_vectors_are_mapped_from_their_file(indexed_store, settings):
     np.savez(str(build / "sentences.npz"), vectors=np.asarray(loaded.sent_vectors), **rest)
     (build / indexer.SENTENCE_VECTORS_FILE).unlink()
     old = indexer._load_build(build, report.manifest, settings)
-    assert not isinstance(old.sent_vectors, np.memmap)
+    assert isinstance(old.sent_vectors, np.ndarray)
     assert np.array_equal(old.sent_vectors, loaded.sent_vectors)
     assert old.sent_text.tolist() == loaded.sent_text.tolist()
