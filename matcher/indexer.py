@@ -602,7 +602,7 @@ def _load_build(build: Path, manifest: dict[str, Any], settings: Settings) -> Lo
                               "zum Manifest). Bitte 'matcher index --force' ausführen.")
     with np.load(build / "sentences.npz", allow_pickle=True) as z:
         sent = {k: z[k] for k in z.files}
-    if "vectors" not in sent:  # (builds before the vectors had a file of their own keep them)
+    if "vectors" not in sent:  # (builds written before session 6 keep them in the .npz)
         sent["vectors"] = sentence_vectors(build)
     return LoadedIndex(manifest, docs, SparseIndex.load(build / "sparse.pkl"), sent["vectors"],
                        sent["owner"], sent["field"], sent["text"])
