@@ -143,7 +143,14 @@ def read_csv(text: str, name: str) -> tuple[list[RawRecord], list[Problem]]:
                     records.append(RawRecord(line, data))
             line = reader.line_num + 1
     except csv.Error as exc:
-        problems.append(Problem(name, reader.line_num, "-", f"CSV-Fehler: {exc}"))
+        # line_num counts the lines read before the one that failed (0: the header failed)
+        where = reader.line_num + 1
+        if "field larger than field limit" in str(exc):
+            problems.append(Problem(name, where, "-", "ein Feld ist länger als "
+                                    f"{csv.field_size_limit():,} Zeichen".replace(",", ".")
+                                    + " — bitte kürzen oder als JSONL importieren"))
+        else:
+            problems.append(Problem(name, where, "-", f"CSV-Fehler: {exc}"))
     return records, problems
 
 

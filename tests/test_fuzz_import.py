@@ -288,6 +288,20 @@ def test_found_by_fuzzing_unreadable_json_is_a_problem(tmp_path, store, gazettee
     assert store.count() == 0
 
 
+@pytest.mark.parametrize("text, line", [
+    ("id,name\nt-1," + "x" * 200_000 + "\n", 2),  # a value
+    ("id," + "n" * 200_000 + "\nt-1,A\n", 1),  # the header: the reader had read no line yet
+])
+def test_found_by_fuzzing_huge_csv_fields_name_their_line(tmp_path, store, gazetteer, text,
+                                                          line):
+    path = tmp_path / "f.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValidationError, match=f"{path}:{line}: -: ein Feld ist länger als "
+                                              "131.072 Zeichen"):
+        ingest_files(store, [path], gazetteer)
+    assert store.count() == 0
+
+
 def test_found_by_fuzzing_line_separators_inside_strings(tmp_path, store, gazetteer):
     rec = {"id": "t-1", "kind": "company", "name": "Zeile\u2028Trenner\x85GmbH",
            "description": "Absatz\u2029Ende", "city": "Freiberg"}
