@@ -28,7 +28,7 @@ import numpy as np
 from matcher.embed import Embedder, create_embedder
 from matcher.embed.ensemble import combine
 from matcher.embed.sentence_transformers import st_model_id
-from matcher.errors import IndexStateError
+from matcher.errors import ConfigError, IndexStateError
 from matcher.explain import owner_blocks
 from matcher.index import VectorIndex, create_index, load_vector_index, set_threads
 from matcher.index.faiss_index import FaissIndex
@@ -46,6 +46,7 @@ INDEX_FORMAT = 1
 ENSEMBLE_PARTS = {"e5+use": (("e5", "core"), ("use", "full"))}
 FIELD_CODES = {"needs": 0, "offers": 1, "description": 2}
 SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
+SENTENCE_STORAGE = ("memory", "disk")  # values of the sentence_storage setting
 ANALYSED_FILE = "analysed.json"  # sparse-channel text per profile-text hash, reused by updates
 # The sparse vocabulary is refitted once more than this share of rows (at least SPARSE_MIN_DRIFT)
 # changed since the last full fit; until then changed rows reuse the fitted vocabulary.
@@ -446,8 +447,12 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     the keyword fit of unchanged profiles are taken from it instead of the cache and the files.
     Returns a report whose ``loaded`` is the new build, ready to serve; with an unchanged
     corpus and settings nothing is embedded or written.
+
+    Raises:
+        ConfigError: an unknown ``sentence_storage`` (before any work).
     """
     started = time.perf_counter()
+    _check_sentence_storage(settings)
     set_threads(settings.faiss_threads)
     report = IndexReport()
     manifest = read_manifest(store.data_dir)
@@ -509,7 +514,9 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     new_manifest["path"] = str(build)
     report.profiles, report.manifest = len(pks), new_manifest
     if type(index) is FaissIndex:  # (a compressed index serves its vectors mapped from disk)
-        report.loaded = LoadedIndex(dict(new_manifest), index, sparse, sentence_vectors(build),
+        vectors = (sentences["vectors"] if settings.sentence_storage == "memory"
+                   else sentence_vectors(build, settings.sentence_storage))
+        report.loaded = LoadedIndex(dict(new_manifest), index, sparse, vectors,
                                     sentences["owner"], sentences["field"], sentences["text"])
     report.seconds = time.perf_counter() - started
     return report
@@ -559,7 +566,7 @@ class LoadedIndex:
     manifest: dict[str, Any]
     docs: FaissIndex
     sparse: SparseIndex
-    sent_vectors: np.ndarray | StoredRows  # rows read on demand, or (older builds) in memory
+    sent_vectors: np.ndarray | StoredRows  # in memory, or read on demand (sentence_storage)
     sent_owner: np.ndarray
     sent_field: np.ndarray
     sent_text: np.ndarray
@@ -594,6 +601,7 @@ def load_index(store: Store, settings: Settings,
 
 
 def _load_build(build: Path, manifest: dict[str, Any], settings: Settings) -> LoadedIndex:
+    _check_sentence_storage(settings)
     set_threads(settings.faiss_threads)
     docs = load_vector_index(build / "docs.faiss", ef_search=settings.hnsw_ef_search,
                              nprobe=settings.ivf_nprobe)
@@ -603,12 +611,32 @@ def _load_build(build: Path, manifest: dict[str, Any], settings: Settings) -> Lo
     with np.load(build / "sentences.npz", allow_pickle=True) as z:
         sent = {k: z[k] for k in z.files}
     if "vectors" not in sent:  # (builds written before session 6 keep them in the .npz)
-        sent["vectors"] = sentence_vectors(build)
+        sent["vectors"] = sentence_vectors(build, settings.sentence_storage)
     return LoadedIndex(manifest, docs, SparseIndex.load(build / "sparse.pkl"), sent["vectors"],
                        sent["owner"], sent["field"], sent["text"])
 
 
-def sentence_vectors(build: Path) -> StoredRows:
-    """The sentence vectors of a build, read from its file row by row as requests need them
-    (they are not held in the process's memory; docs/BENCHMARKS.md, "Memory")."""
-    return StoredRows(build / SENTENCE_VECTORS_FILE)
+def sentence_vectors(build: Path, storage: str) -> np.ndarray | StoredRows:
+    """The sentence vectors of a build: read into memory (``storage`` ``memory``) or left in
+    the file and read row by row as requests need them (``disk``; docs/BENCHMARKS.md,
+    "Memory").
+
+    Raises:
+        ConfigError: an unknown ``storage``.
+    """
+    if storage == "memory":
+        return np.load(build / SENTENCE_VECTORS_FILE)
+    if storage == "disk":
+        return StoredRows(build / SENTENCE_VECTORS_FILE)
+    raise _unknown_storage(storage)
+
+
+def _check_sentence_storage(settings: Settings) -> None:
+    """Raises ConfigError before any work when ``sentence_storage`` is unknown."""
+    if settings.sentence_storage not in SENTENCE_STORAGE:
+        raise _unknown_storage(settings.sentence_storage)
+
+
+def _unknown_storage(storage: str) -> ConfigError:
+    return ConfigError(f"Unbekannte Einstellung sentence_storage={storage!r} — bekannt: "
+                       f"{', '.join(SENTENCE_STORAGE)}.")

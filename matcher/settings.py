@@ -81,6 +81,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Profile vectors in the index: float32 (exact), fp16 or sq8 (compressed codes "
             "scanned, candidates re-scored exactly from float32 vectors mapped from disk; an "
             "inverted file instead of HNSW from ann_threshold on)."),
+    Setting("sentence_storage", str, "memory",
+            "Sentence vectors of a loaded index: memory (read in at load; fastest) or disk "
+            "(the rows a request needs are read from the build's file: at 100,000 profiles "
+            "781 MB less RSS and about 1 ms more per request, docs/BENCHMARKS.md)."),
     Setting("ivf_nprobe", int, 64,
             "Inverted lists searched per query with vector_storage fp16/sq8 above "
             "ann_threshold (recall/speed trade-off, docs/BENCHMARKS.md)."),

@@ -238,26 +238,43 @@ def test_reuse_of_another_build_is_ignored(indexed_store, settings):
     _same_build(report.loaded, load_index(indexed_store, settings))
 
 
-def test_sentence_vectors_are_read_from_their_file(indexed_store, settings):
+def test_sentence_vectors_in_memory_or_read_from_their_file(indexed_store, settings):
     from pathlib import Path
 
+    from matcher.errors import ConfigError
     from matcher.rows import StoredRows
 
+    assert settings.sentence_storage == "memory"  # the default
     report = build_index(indexed_store, settings, force=True)
     build = Path(report.manifest["path"])
-    loaded = load_index(indexed_store, settings)
-    for index in (report.loaded, loaded):  # served after a build, and read from the files
-        assert isinstance(index.sent_vectors, StoredRows)
-        assert index.sent_vectors.path == build / indexer.SENTENCE_VECTORS_FILE
+    in_memory = load_index(indexed_store, settings)
+    assert isinstance(in_memory.sent_vectors, np.ndarray)
+    assert isinstance(report.loaded.sent_vectors, np.ndarray)
+    disk = settings.replace(sentence_storage="disk")
+    loaded = load_index(indexed_store, disk)
+    assert isinstance(loaded.sent_vectors, StoredRows)
+    assert loaded.sent_vectors.path == build / indexer.SENTENCE_VECTORS_FILE
+    assert np.array_equal(np.asarray(loaded.sent_vectors), in_memory.sent_vectors)
+    indexed_store.remove(["t-co-09"])
+    after = build_index(indexed_store, disk, reuse=loaded)  # served from the file after a build
+    assert isinstance(after.loaded.sent_vectors, StoredRows)
+    assert after.loaded.sent_vectors.path.parent == Path(after.manifest["path"])
+    _same_build(after.loaded, load_index(indexed_store, settings))
+    wrong = settings.replace(sentence_storage="ssd")
+    for call in (lambda: load_index(indexed_store, wrong),
+                 lambda: build_index(indexed_store, wrong, force=True)):
+        with pytest.raises(ConfigError, match=r"sentence_storage='ssd'.*memory, disk"):
+            call()
+    build, now = Path(after.manifest["path"]), after.loaded
     with np.load(build / "sentences.npz", allow_pickle=True) as z:
         assert "vectors" not in z.files  # the vectors are stored once
-    assert len(loaded.sent_vectors) == len(loaded.sent_text) > 0
+    assert len(now.sent_vectors) == len(now.sent_text) > 0
     # a build written before the vectors had a file of their own still loads the same
     with np.load(build / "sentences.npz", allow_pickle=True) as z:
         rest = {k: z[k] for k in z.files}
-    np.savez(str(build / "sentences.npz"), vectors=np.asarray(loaded.sent_vectors), **rest)
+    np.savez(str(build / "sentences.npz"), vectors=np.asarray(now.sent_vectors), **rest)
     (build / indexer.SENTENCE_VECTORS_FILE).unlink()
-    old = indexer._load_build(build, report.manifest, settings)
+    old = indexer._load_build(build, after.manifest, disk)
     assert isinstance(old.sent_vectors, np.ndarray)
-    assert np.array_equal(old.sent_vectors, loaded.sent_vectors)
-    assert old.sent_text.tolist() == loaded.sent_text.tolist()
+    assert np.array_equal(old.sent_vectors, np.asarray(now.sent_vectors))
+    assert old.sent_text.tolist() == now.sent_text.tolist()
