@@ -295,15 +295,19 @@ def _sentences(store: Store, profiles: list[tuple[int, Profile]], same: set[int]
     vecs, report.sentences_embedded, reused = _embed_cached(
         store, [s for _, _, s in fresh], model_id, get_embedder, "Sätze", progress)
     blocks: dict[str, list[np.ndarray]] = {"vectors": [], "owner": [], "field": [], "text": []}
-    # the kept rows' vectors in one read (consecutive blocks are read together)
+    # Vectors read from the previous build's file: all kept rows in one gathered read, not one
+    # read per profile (vectors in memory are sliced directly).
     kept = [np.arange(item[1], item[2]) for item in plan if isinstance(item, tuple)]
-    old_vectors = reuse.sent_vectors[np.concatenate(kept)] if reuse is not None and kept else None
+    gathered = (reuse.sent_vectors[np.concatenate(kept)]
+                if reuse is not None and kept and isinstance(reuse.sent_vectors, StoredRows)
+                else None)
     at = took = 0
     for item in plan:
         if isinstance(item, tuple):
-            assert reuse is not None and old_vectors is not None
+            assert reuse is not None
             _, a, e = item
-            blocks["vectors"].append(old_vectors[took:took + e - a])
+            blocks["vectors"].append(reuse.sent_vectors[a:e] if gathered is None
+                                     else gathered[took:took + e - a])
             took += e - a
             blocks["owner"].append(reuse.sent_owner[a:e])
             blocks["field"].append(reuse.sent_field[a:e])
@@ -619,24 +623,15 @@ def _load_build(build: Path, manifest: dict[str, Any], settings: Settings) -> Lo
 def sentence_vectors(build: Path, storage: str) -> np.ndarray | StoredRows:
     """The sentence vectors of a build: read into memory (``storage`` ``memory``) or left in
     the file and read row by row as requests need them (``disk``; docs/BENCHMARKS.md,
-    "Memory").
-
-    Raises:
-        ConfigError: an unknown ``storage``.
-    """
-    if storage == "memory":
-        return np.load(build / SENTENCE_VECTORS_FILE)
+    "Memory"). Callers check the setting first (:func:`_check_sentence_storage`)."""
     if storage == "disk":
         return StoredRows(build / SENTENCE_VECTORS_FILE)
-    raise _unknown_storage(storage)
+    return np.load(build / SENTENCE_VECTORS_FILE)
 
 
 def _check_sentence_storage(settings: Settings) -> None:
     """Raises ConfigError before any work when ``sentence_storage`` is unknown."""
     if settings.sentence_storage not in SENTENCE_STORAGE:
-        raise _unknown_storage(settings.sentence_storage)
-
-
-def _unknown_storage(storage: str) -> ConfigError:
-    return ConfigError(f"Unbekannte Einstellung sentence_storage={storage!r} — bekannt: "
-                       f"{', '.join(SENTENCE_STORAGE)}.")
+        raise ConfigError(f"Unbekannte Einstellung sentence_storage="
+                          f"{settings.sentence_storage!r} — bekannt: "
+                          f"{', '.join(SENTENCE_STORAGE)}.")

@@ -146,9 +146,9 @@ def read_csv(text: str, name: str) -> tuple[list[RawRecord], list[Problem]]:
         # line_num counts the lines read before the one that failed (0: the header failed)
         where = reader.line_num + 1
         if "field larger than field limit" in str(exc):
-            problems.append(Problem(name, where, "-", "ein Feld ist länger als "
-                                    f"{csv.field_size_limit():,} Zeichen".replace(",", ".")
-                                    + " — bitte kürzen oder als JSONL importieren"))
+            limit = f"{csv.field_size_limit():,}".replace(",", ".")
+            problems.append(Problem(name, where, "-", f"ein Feld ist länger als {limit} Zeichen "
+                                    "— bitte kürzen oder als JSONL importieren"))
         else:
             problems.append(Problem(name, where, "-", f"CSV-Fehler: {exc}"))
     return records, problems

@@ -42,7 +42,7 @@ from matcher.retrieval import (
 )
 from matcher.settings import Settings
 from matcher.store import Store
-from matcher.text import analyze
+from matcher.text import analyze, needs_text
 
 CANDIDATES = 120
 MAX_LIMIT = 100
@@ -269,7 +269,7 @@ class Matcher:
             exclude_ids=frozenset(self._own_organisation(src, same_institution)) | frozenset(
                 exclude_ids))
         # The profile searches with what it needs: its needs against the others' offers.
-        query = src.needs or src.description
+        query = needs_text(src)
         qvec, sparse_scores, sparse_texts = self._query(query)
         src_row = self.table.pos[src.id]
         mine = self._sentences(src_row)
@@ -316,8 +316,7 @@ class Matcher:
         for pid in profile_ids:
             if pid not in self.table.pos:
                 continue
-            p = self.store.get(pid)
-            text = p.needs or p.description
+            text = needs_text(self.store.get(pid))
             if text:
                 self.encode_doc(text)
                 analyze(text)
@@ -355,9 +354,8 @@ class Matcher:
                     keyword is None):
                 out.append(False)
                 continue
-            weights = np.array([w for _, w in reach.sparse_texts], dtype=np.float32)
-            scores = keyword([t for t, _ in reach.sparse_texts])[passes] @ weights
-            out.append(bool((scores.astype(np.float64) < reach.sparse_cut - CUT_MARGIN).all()))
+            scores = self._keyword(reach.sparse_texts, keyword)[passes]
+            out.append(bool((scores < reach.sparse_cut - CUT_MARGIN).all()))
         return out
 
     # -- internals ----------------------------------------------------------
@@ -476,16 +474,19 @@ class Matcher:
         out = np.zeros(len(rows))
         known = at >= 0
         if known.any():
-            out[known] = self._keyword(at[known], texts)
+            rows_known = at[known]
+            out[known] = self._keyword(
+                texts, lambda ts: self.index.sparse.scores_many(ts, rows_known))
         return out
 
-    def _keyword(self, sparse_rows: np.ndarray, texts: tuple[tuple[str, float], ...],
-                 ) -> np.ndarray:
-        """Exact keyword similarity (float64) of rows of the sparse index to the weighted
-        analysed ``texts`` of a request."""
+    @staticmethod
+    def _keyword(texts: tuple[tuple[str, float], ...],
+                 per_text: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """Exact keyword similarity (float64) of some rows of the sparse index to the weighted
+        analysed ``texts`` of a request; ``per_text`` gives those rows' score for each text
+        (``SparseIndex.scores_many`` or a ``row_scorer``)."""
         weights = np.array([w for _, w in texts], dtype=np.float32)
-        scores = self.index.sparse.scores_many([t for t, _ in texts], sparse_rows) @ weights
-        return np.asarray(scores, dtype=np.float64)
+        return np.asarray(per_text([t for t, _ in texts]) @ weights, dtype=np.float64)
 
     def sentences(self, profile_id: str) -> Sentences:
         """Sentence vectors (sentence embedder) of a profile's needs, offers and description."""
@@ -564,7 +565,7 @@ class Matcher:
     def _explain(self, pool: _Pool, i: int, raw: float, distance: float | None,
                  src: Profile | None, query_text: str) -> Match:
         p = self.store.get(self.table.ids[int(pool.rows[i])])
-        mine = (src.needs or src.description) if src else query_text
+        mine = needs_text(src) if src else query_text
         theirs = " ".join(x for x in (p.offers, p.description, " ".join(p.keywords)) if x)
         topical = self._topical(pool, i)
         kind_factor = float(pool.kind_factor[i])

@@ -23,7 +23,7 @@ from matcher.models import Profile
 from matcher.privacy import visible_to
 from matcher.regions import Region, district_regions, find_region
 from matcher.search import Matcher
-from matcher.text import analyze
+from matcher.text import analyze, needs_text
 from matcher.themes import Theme, cluster_smes
 
 YOUNG = ("doctoral", "postdoc", "group_leader", "junior_professor")
@@ -166,7 +166,7 @@ class SlamPlanner:
         key = (repr(region), logged_in)
         if key not in self._demand:
             smes = self.smes(region, logged_in)
-            needs = [p.needs or p.description for p in smes]
+            needs = [needs_text(p) for p in smes]
             vectors = (np.vstack([self.m.encode_doc(t) for t in needs]) if smes
                        else np.zeros((0, 1), dtype=np.float32))
             self._demand[key] = smes, vectors, cluster_smes(
@@ -175,7 +175,7 @@ class SlamPlanner:
 
     def _background(self) -> list[str]:
         if self._bg is None:
-            self._bg = [p.needs or p.description for p in self._profiles("company", "startup")]
+            self._bg = [needs_text(p) for p in self._profiles("company", "startup")]
         return self._bg
 
     # -- candidates -------------------------------------------------------------
@@ -205,7 +205,7 @@ class SlamPlanner:
                        for p, _ in pool]
         known = [i for i, r in enumerate(sparse_rows) if r is not None]
         keyword = self.m.index.sparse.scores_many(
-            [analyze(sme.needs or sme.description) for sme in smes],
+            [analyze(needs_text(sme)) for sme in smes],
             np.array([sparse_rows[i] for i in known], dtype=np.int64))
         rel[known] += float(self.settings.sparse_weight) * keyword
         return rel

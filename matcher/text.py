@@ -34,6 +34,12 @@ def profile_core_text(p: Profile) -> str:
 TEXT_VIEWS = {"full": profile_text, "core": profile_core_text}
 
 
+def needs_text(p: Profile) -> str:
+    """What a profile searches with: its needs, else its description (its partner search and
+    its Kreis's Inno Slam demand)."""
+    return p.needs or p.description
+
+
 def split_sentences(text: str) -> list[str]:
     """Split German text into sentences (short fragments are merged into their neighbour)."""
     out: list[str] = []

@@ -77,8 +77,7 @@ class SparseIndex:
         if (cached is not None and cached[0] == (text, max_df)
                 and cached[1] is self._matrix):
             return cached[2]  # a request scores the same text twice (retrieval, re-ranking)
-        vectorizer = self._vectorizer
-        q = self._queries.get((text,), lambda: vectorizer.transform([text]))
+        q = self._query_rows([text])
         indices, data = q.indices, q.data
         if max_df < 1.0:
             keep = ~self._common(max_df)[indices]
@@ -109,8 +108,7 @@ class SparseIndex:
         in ``ids``), in one sparse product: ``out[r, t]`` equals ``scores(texts[t])[rows[r]]``."""
         if self._vectorizer is None or not len(rows) or not texts:
             return np.zeros((len(rows), len(texts)), dtype=np.float32)
-        vectorizer = self._vectorizer
-        q = self._queries.get(tuple(texts), lambda: vectorizer.transform(texts))
+        q = self._query_rows(texts)
         return np.asarray((self._matrix[np.asarray(rows)] @ q.T).toarray(), dtype=np.float32)
 
     def row_scorer(self, rows: np.ndarray) -> Callable[[list[str]], np.ndarray]:
@@ -124,14 +122,18 @@ class SparseIndex:
             out = np.zeros((len(rows), len(texts)), dtype=np.float32)
             if self._vectorizer is None or not len(rows) or not texts:
                 return out
-            vectorizer = self._vectorizer
-            q = self._queries.get(tuple(texts), lambda: vectorizer.transform(texts))
+            q = self._query_rows(texts)
             for t in range(len(texts)):
                 a, b = q.indptr[t], q.indptr[t + 1]
                 out[:, t] = dense[:, q.indices[a:b]] @ q.data[a:b]
             return out
 
         return score
+
+    def _query_rows(self, texts: list[str]) -> Any:
+        """The TF-IDF rows of analysed query texts (kept per list of texts)."""
+        vectorizer = self._vectorizer
+        return self._queries.get(tuple(texts), lambda: vectorizer.transform(texts))
 
     def _columns(self) -> Any:
         """The matrix column by column (built on first use, kept with the matrix it mirrors)."""
