@@ -32,7 +32,7 @@ from matcher.errors import ConfigError, IndexStateError
 from matcher.explain import owner_blocks
 from matcher.index import VectorIndex, create_index, load_vector_index, set_threads
 from matcher.index.faiss_index import FaissIndex
-from matcher.index.sparse import SparseIndex
+from matcher.index.sparse import SPARSE_STORAGE, SparseIndex
 from matcher.models import Profile
 from matcher.rows import StoredRows
 from matcher.settings import Settings
@@ -453,10 +453,11 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     corpus and settings nothing is embedded or written.
 
     Raises:
-        ConfigError: an unknown ``sentence_storage`` (before any work).
+        ConfigError: an unknown ``sentence_storage`` or ``sparse_storage`` (before any
+            work).
     """
     started = time.perf_counter()
-    _check_sentence_storage(settings)
+    _check_storage(settings)
     set_threads(settings.faiss_threads)
     report = IndexReport()
     manifest = read_manifest(store.data_dir)
@@ -520,6 +521,8 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     if type(index) is FaissIndex:  # (a compressed index serves its vectors mapped from disk)
         vectors = (sentences["vectors"] if settings.sentence_storage == "memory"
                    else sentence_vectors(build, settings.sentence_storage))
+        if settings.sparse_storage == "disk":
+            sparse = SparseIndex.load(build / "sparse.pkl", "disk")
         report.loaded = LoadedIndex(dict(new_manifest), index, sparse, vectors,
                                     sentences["owner"], sentences["field"], sentences["text"])
     report.seconds = time.perf_counter() - started
@@ -605,7 +608,7 @@ def load_index(store: Store, settings: Settings,
 
 
 def _load_build(build: Path, manifest: dict[str, Any], settings: Settings) -> LoadedIndex:
-    _check_sentence_storage(settings)
+    _check_storage(settings)
     set_threads(settings.faiss_threads)
     docs = load_vector_index(build / "docs.faiss", ef_search=settings.hnsw_ef_search,
                              nprobe=settings.ivf_nprobe)
@@ -616,22 +619,26 @@ def _load_build(build: Path, manifest: dict[str, Any], settings: Settings) -> Lo
         sent = {k: z[k] for k in z.files}
     if "vectors" not in sent:  # (builds written before session 6 keep them in the .npz)
         sent["vectors"] = sentence_vectors(build, settings.sentence_storage)
-    return LoadedIndex(manifest, docs, SparseIndex.load(build / "sparse.pkl"), sent["vectors"],
+    sparse = SparseIndex.load(build / "sparse.pkl", settings.sparse_storage)
+    return LoadedIndex(manifest, docs, sparse, sent["vectors"],
                        sent["owner"], sent["field"], sent["text"])
 
 
 def sentence_vectors(build: Path, storage: str) -> np.ndarray | StoredRows:
     """The sentence vectors of a build: read into memory (``storage`` ``memory``) or left in
     the file and read row by row as requests need them (``disk``; docs/BENCHMARKS.md,
-    "Memory"). Callers check the setting first (:func:`_check_sentence_storage`)."""
+    "Memory"). Callers check the setting first (:func:`_check_storage`)."""
     if storage == "disk":
         return StoredRows(build / SENTENCE_VECTORS_FILE)
     return np.load(build / SENTENCE_VECTORS_FILE)
 
 
-def _check_sentence_storage(settings: Settings) -> None:
-    """Raises ConfigError before any work when ``sentence_storage`` is unknown."""
-    if settings.sentence_storage not in SENTENCE_STORAGE:
-        raise ConfigError(f"Unbekannte Einstellung sentence_storage="
-                          f"{settings.sentence_storage!r} — bekannt: "
-                          f"{', '.join(SENTENCE_STORAGE)}.")
+def _check_storage(settings: Settings) -> None:
+    """Raises ConfigError before any work when ``sentence_storage`` or ``sparse_storage`` is
+    unknown."""
+    for name, known in (("sentence_storage", SENTENCE_STORAGE),
+                        ("sparse_storage", SPARSE_STORAGE)):
+        value = getattr(settings, name)
+        if value not in known:
+            raise ConfigError(f"Unbekannte Einstellung {name}={value!r} — bekannt: "
+                              f"{', '.join(known)}.")

@@ -89,3 +89,88 @@ class StoredRows:
 
     def __del__(self) -> None:
         self.close()
+
+
+def _npy_layout(path: Path) -> tuple[tuple[int, ...], np.dtype, int]:
+    """Shape, dtype and data offset of a C-ordered numeric ``.npy`` file."""
+    with open(path, "rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read_header(fh)
+        offset = fh.tell()
+    if fortran or dtype.hasobject:
+        raise ValueError(f"{path}: expected a C-ordered numeric array")
+    return tuple(int(s) for s in shape), np.dtype(dtype), offset
+
+
+class StoredSparse:
+    """Rows of a compressed sparse row matrix kept in three ``.npy`` files (``PREFIX.data``,
+    ``PREFIX.indices``, ``PREFIX.indptr``): the row pointers are read into memory, the
+    entries of the rows a caller asks for are read with ``pread``. A matrix saved column by
+    column (CSC) is read the same way, its columns being the rows here."""
+
+    def __init__(self, prefix: str | Path, shape: tuple[int, int]) -> None:
+        self._fds: list[int] = []
+        self.prefix = Path(prefix)
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.indptr = np.load(f"{self.prefix}.indptr.npy")
+        if len(self.indptr) != self.shape[0] + 1:
+            raise ValueError(f"{self.prefix}: {len(self.indptr) - 1} rows, expected "
+                             f"{self.shape[0]}")
+        self.nnz = int(self.indptr[-1])
+        self._parts: list[tuple[int, np.dtype, int]] = []
+        for name in ("data", "indices"):
+            path = Path(f"{self.prefix}.{name}.npy")
+            shape_, dtype, offset = _npy_layout(path)
+            if shape_ != (self.nnz,):
+                raise ValueError(f"{path}: {shape_} entries, expected {self.nnz}")
+            fd = os.open(path, os.O_RDONLY)
+            self._fds.append(fd)
+            self._parts.append((fd, dtype, offset))
+
+    @staticmethod
+    def save(prefix: str | Path, matrix: Any) -> None:
+        """Write a ``scipy.sparse`` CSR (or CSC) matrix as the three files."""
+        for name in ("data", "indices", "indptr"):
+            np.save(f"{prefix}.{name}.npy", np.ascontiguousarray(getattr(matrix, name)))
+
+    def take(self, rows: Any) -> Any:
+        """The given rows (positions, in this order) as a ``scipy.sparse.csr_matrix``."""
+        from scipy import sparse as sp
+
+        idx = np.asarray(rows, dtype=np.int64).ravel()
+        if len(idx) and (idx.min() < 0 or idx.max() >= self.shape[0]):
+            raise IndexError(f"rows out of range for {self.shape[0]} rows")
+        starts, ends = self.indptr[idx], self.indptr[idx + 1]
+        lengths = ends - starts
+        indptr = np.zeros(len(idx) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        (fd_d, dt_d, off_d), (fd_i, dt_i, off_i) = self._parts
+        data = np.empty(int(indptr[-1]), dtype=dt_d)
+        indices = np.empty(int(indptr[-1]), dtype=dt_i)
+        # one read per run of rows that lie one after the other in the file
+        if len(idx):
+            joined = np.flatnonzero(starts[1:] != ends[:-1]) + 1
+            run_a, run_b = np.r_[0, joined], np.r_[joined, len(idx)]
+            for a, b in zip(run_a.tolist(), run_b.tolist(), strict=True):
+                lo, hi, at = int(starts[a]), int(ends[b - 1]), int(indptr[a])
+                _pread_into(fd_d, data[at:at + hi - lo], off_d + lo * dt_d.itemsize)
+                _pread_into(fd_i, indices[at:at + hi - lo], off_i + lo * dt_i.itemsize)
+        return sp.csr_matrix((data, indices, indptr), shape=(len(idx), self.shape[1]))
+
+    def close(self) -> None:
+        """Release the files (also done when the object is collected)."""
+        for fd in self._fds:
+            os.close(fd)
+        self._fds = []
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def _pread_into(fd: int, out: np.ndarray, offset: int) -> None:
+    size = out.nbytes
+    done = os.preadv(fd, [out.data.cast("B")], offset) if size else 0
+    if done != size:
+        raise OSError(f"short read ({done} of {size} bytes)")

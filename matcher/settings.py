@@ -85,6 +85,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Sentence vectors of a loaded index: memory (read in at load; fastest) or disk "
             "(the rows a request needs are read from the build's file: at 100,000 profiles "
             "781 MB less RSS and about 1 ms more per request, docs/BENCHMARKS.md)."),
+    Setting("sparse_storage", str, "memory",
+            "Keyword (TF-IDF) matrix of a loaded index: memory (read in at load, by rows and "
+            "by columns; fastest) or disk (the rows and n-gram columns a request needs are read "
+            "from the build's files: for corpora whose matrix does not fit the memory budget, "
+            "docs/BENCHMARKS.md, \"Memory\")."),
     Setting("ivf_nprobe", int, 64,
             "Inverted lists searched per query with vector_storage fp16/sq8 above "
             "ann_threshold (recall/speed trade-off, docs/BENCHMARKS.md)."),

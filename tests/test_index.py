@@ -106,3 +106,72 @@ def test_sparse_scores_many_equals_one_text_at_a_time():
     for group in (queries, queries[1:], [queries[2], queries[0]]):
         assert np.allclose(score(group), sparse.scores_many(group, rows), atol=1e-6)
     assert score([]).shape == (3, 0)
+
+
+def test_sparse_index_from_disk_scores_like_in_memory(tmp_path):
+    import pickle
+
+    from matcher.index.sparse import SparseIndex
+    from matcher.rows import StoredSparse
+
+    texts = ["laserschweißen edelstahl blech", "rauheit messung oberfläche labor",
+             "holz möbel fertigung", "schweißnaht prüfung ultraschall", "brot backen",
+             "oberflächentechnik galvanik labor"]
+    fitted = SparseIndex()
+    fitted.fit(np.arange(10, 16, dtype=np.int64), texts)
+    fitted.save(tmp_path / "sparse.pkl")
+    memory = SparseIndex.load(tmp_path / "sparse.pkl")
+    disk = SparseIndex.load(tmp_path / "sparse.pkl", "disk")
+    assert isinstance(disk._matrix, StoredSparse) and not isinstance(memory._matrix,
+                                                                     StoredSparse)
+    queries = ["verzugsarm schweißen", "oberflächenmessung im labor", "nichts xyz"]
+    rows = np.array([5, 0, 3, 1], dtype=np.int64)
+    for q in queries:
+        expected = fitted.scores(q)
+        assert expected.max() > 0 or q == "nichts xyz"
+        for loaded in (memory, disk):
+            assert np.allclose(loaded.scores(q), expected, atol=1e-6)
+            assert np.allclose(loaded.scores(q, 0.5), fitted.scores(q, 0.5), atol=1e-6)
+    for loaded in (memory, disk):
+        assert np.allclose(loaded.scores_many(queries, rows),
+                           fitted.scores_many(queries, rows), atol=1e-6)
+        assert np.allclose(loaded.row_scorer(rows)(queries),
+                           fitted.scores_many(queries, rows), atol=1e-6)
+    # an update of a disk-backed index reads the matrix and keeps the fit
+    ids = np.array([10, 12, 13, 15, 99], dtype=np.int64)
+    upd_disk = disk.updated(ids, {99: "schweißen von blech"})
+    upd_mem = fitted.updated(ids, {99: "schweißen von blech"})
+    assert not isinstance(upd_disk._matrix, StoredSparse)
+    assert np.allclose(upd_disk.scores("blech schweißen"), upd_mem.scores("blech schweißen"),
+                       atol=1e-6)
+    with pytest.raises(ValueError, match="storage"):
+        SparseIndex.load(tmp_path / "sparse.pkl", "ssd")
+    # a build written before the matrix had files of its own (pickled with it) still loads
+    with open(tmp_path / "old.pkl", "wb") as fh:
+        pickle.dump({"ngram_range": (3, 5), "ids": fitted.ids,
+                     "vectorizer": fitted._vectorizer, "matrix": fitted._matrix}, fh)
+    for storage in ("memory", "disk"):
+        old = SparseIndex.load(tmp_path / "old.pkl", storage)
+        assert np.allclose(old.scores(queries[0]), fitted.scores(queries[0]), atol=1e-6)
+
+
+def test_stored_sparse_rows_equal_the_matrix(tmp_path):
+    from scipy import sparse as sp
+
+    from matcher.rows import StoredSparse
+
+    rng = np.random.default_rng(3)
+    dense = rng.random((40, 25)).astype(np.float32)
+    dense[dense < 0.8] = 0
+    dense[7] = 0  # an empty row
+    matrix = sp.csr_matrix(dense)
+    StoredSparse.save(tmp_path / "m", matrix)
+    stored = StoredSparse(tmp_path / "m", matrix.shape)
+    for rows in ([3, 4, 5, 9, 7, 0], [39], [], list(range(40)), [5, 5, 2]):
+        got = stored.take(rows)
+        assert got.shape == (len(rows), 25)
+        assert np.array_equal(got.toarray(), dense[np.asarray(rows, dtype=np.int64)])
+    with pytest.raises(IndexError):
+        stored.take([40])
+    with pytest.raises(ValueError, match="rows"):
+        StoredSparse(tmp_path / "m", (41, 25))

@@ -278,3 +278,38 @@ def test_sentence_vectors_in_memory_or_read_from_their_file(indexed_store, setti
     assert isinstance(old.sent_vectors, np.ndarray)
     assert np.array_equal(old.sent_vectors, np.asarray(now.sent_vectors))
     assert old.sent_text.tolist() == now.sent_text.tolist()
+
+
+def test_keyword_matrix_in_memory_or_read_from_its_files(indexed_store, settings, gazetteer):
+    from pathlib import Path
+
+    from matcher.errors import ConfigError
+    from matcher.rows import StoredSparse
+    from matcher.search import Matcher
+
+    assert settings.sparse_storage == "memory"  # the default
+    build_index(indexed_store, settings, force=True)
+    disk = settings.replace(sparse_storage="disk")
+    loaded = load_index(indexed_store, disk)
+    assert isinstance(loaded.sparse._matrix, StoredSparse)
+    assert not isinstance(load_index(indexed_store, settings).sparse._matrix, StoredSparse)
+    requests = ["Labor für Oberflächenanalytik", "Schweißen von Edelstahl in Chemnitz"]
+    for text in requests:  # the same answers, read from memory or from the files
+        a = Matcher(indexed_store, settings, gazetteer).match_text(text, limit=8)
+        b = Matcher(indexed_store, disk, gazetteer, index=loaded).match_text(text, limit=8)
+        assert a.matches and [m.profile.id for m in a.matches] == [m.profile.id
+                                                                   for m in b.matches]
+        assert [m.raw for m in a.matches] == pytest.approx([m.raw for m in b.matches],
+                                                           abs=1e-6)
+    indexed_store.remove(["t-co-09"])
+    after = build_index(indexed_store, disk, reuse=loaded)  # an update serves from the files
+    assert isinstance(after.loaded.sparse._matrix, StoredSparse)
+    assert after.loaded.sparse._matrix.prefix.parent == Path(after.manifest["path"])
+    assert indexed_store.pk_of("t-co-09") is None
+    assert np.array_equal(after.loaded.sparse.ids,
+                          load_index(indexed_store, settings).sparse.ids)
+    wrong = settings.replace(sparse_storage="ram")
+    for call in (lambda: load_index(indexed_store, wrong),
+                 lambda: build_index(indexed_store, wrong, force=True)):
+        with pytest.raises(ConfigError, match=r"sparse_storage='ram'.*memory, disk"):
+            call()

@@ -10,12 +10,20 @@ from typing import Any
 import numpy as np
 
 from matcher.lru import LRU
+from matcher.rows import StoredSparse
+
+# values of the sparse_storage setting: the matrix read into memory, or left in its files
+SPARSE_STORAGE = ("memory", "disk")
+# file prefixes of the matrix beside ``sparse.pkl``: row by row and column by column
+ROWS_PREFIX, COLUMNS_PREFIX = "sparse_rows", "sparse_columns"
 
 # query texts (or lists of them, e.g. one region's SME needs) whose TF-IDF rows are kept
 QUERY_ROWS_KEPT = 2048
 
 class SparseIndex:
-    """Rows aligned with ``ids``; cosine scores via a sparse matrix product."""
+    """Rows aligned with ``ids``; cosine scores via a sparse matrix product. The matrix is
+    held in memory, or (loaded with ``storage="disk"``) read from its files as requests need
+    rows or columns of it."""
 
     kind = "tfidf-char"
 
@@ -23,7 +31,8 @@ class SparseIndex:
         self.ngram_range = ngram_range
         self.ids = np.zeros(0, dtype=np.int64)
         self._vectorizer: Any = None
-        self._matrix: Any = None
+        self._matrix: Any = None  # scipy CSR matrix, or StoredSparse rows (disk)
+        self._stored_columns: StoredSparse | None = None  # the columns, when on disk
         self.fit_rows = 0
         # query texts -> their TF-IDF rows (shared with the copies made by ``updated``)
         self._queries: LRU[tuple[str, ...], Any] = LRU(QUERY_ROWS_KEPT)
@@ -35,6 +44,7 @@ class SparseIndex:
         self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=self.ngram_range,
                                            sublinear_tf=True, min_df=1, dtype=np.float32)
         self._matrix = self._vectorizer.fit_transform(texts).tocsr()
+        self._stored_columns = None
         self.ids = np.asarray(ids, dtype=np.int64)
         self.fit_rows = len(texts)  # rows the vocabulary and idf were fitted on
         self._queries = LRU(QUERY_ROWS_KEPT)
@@ -51,15 +61,19 @@ class SparseIndex:
         if self._vectorizer is None:
             raise ValueError("SparseIndex.updated needs a fitted index")
         new = [int(i) for i in texts]
-        base = self._matrix
-        if new:
-            fresh = self._vectorizer.transform([texts[i] for i in new])
-            base = sp.vstack([self._matrix, fresh]).tocsr()
         where = {int(i): r for r, i in enumerate(self.ids)}
         where.update({i: len(self.ids) + r for r, i in enumerate(new)})
         rows = np.array([where[int(i)] for i in ids], dtype=np.int64)
+        # only the kept rows are read (from memory or the files), then the new ones appended
+        kept = np.unique(rows[rows < len(self.ids)])
+        parts = [self._row_block(kept)]
+        if new:
+            parts.append(self._vectorizer.transform([texts[i] for i in new]))
+        base = sp.vstack(parts).tocsr() if len(parts) > 1 else parts[0]
+        at = np.where(rows < len(self.ids), np.searchsorted(kept, rows),
+                      len(kept) + rows - len(self.ids))
         out = SparseIndex(self.ngram_range)
-        out._vectorizer, out._matrix = self._vectorizer, base[rows]
+        out._vectorizer, out._matrix = self._vectorizer, base[at]
         out.ids = np.asarray(ids, dtype=np.int64)
         out._queries = self._queries  # same vocabulary: the same query rows
         out.fit_rows = self.fit_rows
@@ -84,8 +98,7 @@ class SparseIndex:
             indices, data = indices[keep], data[keep]
         # Only the query's n-gram columns are read (3 ms instead of 130 ms for a product with
         # the whole matrix at 100,000 profiles, docs/BENCHMARKS.md).
-        columns = self._columns()
-        scores = np.asarray(columns[:, indices] @ data, dtype=np.float32).ravel()
+        scores = np.asarray(self._column_block(indices) @ data, dtype=np.float32).ravel()
         scores.flags.writeable = False
         self._last = ((text, max_df), self._matrix, scores)
         return scores
@@ -109,13 +122,13 @@ class SparseIndex:
         if self._vectorizer is None or not len(rows) or not texts:
             return np.zeros((len(rows), len(texts)), dtype=np.float32)
         q = self._query_rows(texts)
-        return np.asarray((self._matrix[np.asarray(rows)] @ q.T).toarray(), dtype=np.float32)
+        return np.asarray((self._row_block(rows) @ q.T).toarray(), dtype=np.float32)
 
     def row_scorer(self, rows: np.ndarray) -> Callable[[list[str]], np.ndarray]:
         """For many requests scored against the same few ``rows`` (positions in ``ids``): a
         function of analysed texts whose ``out[r, t]`` equals ``scores_many(texts, rows)``.
         The rows are unpacked once, so each call reads only the texts' n-gram columns."""
-        dense = (self._matrix[np.asarray(rows)].toarray() if self._vectorizer is not None
+        dense = (self._row_block(rows).toarray() if self._vectorizer is not None
                  else np.zeros((len(rows), 0), dtype=np.float32))
 
         def score(texts: list[str]) -> np.ndarray:
@@ -135,26 +148,80 @@ class SparseIndex:
         vectorizer = self._vectorizer
         return self._queries.get(tuple(texts), lambda: vectorizer.transform(texts))
 
+    def _row_block(self, rows: Any) -> Any:
+        """The given rows (positions in ``ids``) as a CSR matrix."""
+        if isinstance(self._matrix, StoredSparse):
+            return self._matrix.take(rows)
+        return self._matrix[np.asarray(rows)]
+
+    def _column_block(self, columns: np.ndarray) -> Any:
+        """The given n-gram columns of every row, as a (rows × columns) sparse matrix."""
+        if self._stored_columns is not None:
+            return self._stored_columns.take(columns).T
+        return self._columns()[:, columns]
+
+    def _in_memory(self) -> Any:
+        """The whole matrix in memory (read from the files when it is on disk)."""
+        if isinstance(self._matrix, StoredSparse):
+            return self._matrix.take(np.arange(self._matrix.shape[0]))
+        return self._matrix
+
     def _columns(self) -> Any:
         """The matrix column by column (built on first use, kept with the matrix it mirrors)."""
         cached = getattr(self, "_csc", None)
         if cached is None or cached[0] is not self._matrix:
-            cached = (self._matrix, self._matrix.tocsc())
+            cached = (self._matrix, self._in_memory().tocsc())
             self._csc = cached
         return cached[1]
 
     def save(self, path: Path) -> None:
+        """Write the fit to ``path`` and the matrix, by rows and by columns, beside it."""
+        matrix = self._in_memory()
         with open(path, "wb") as fh:
             pickle.dump({"ngram_range": self.ngram_range, "ids": self.ids,
-                         "vectorizer": self._vectorizer, "matrix": self._matrix,
-                         "fit_rows": self.fit_rows}, fh,
+                         "vectorizer": self._vectorizer, "fit_rows": self.fit_rows,
+                         "shape": None if matrix is None else tuple(matrix.shape)}, fh,
                         protocol=pickle.HIGHEST_PROTOCOL)
+        if matrix is not None:
+            StoredSparse.save(path.parent / ROWS_PREFIX, matrix)
+            StoredSparse.save(path.parent / COLUMNS_PREFIX, self._columns())
 
     @classmethod
-    def load(cls, path: Path) -> SparseIndex:
+    def load(cls, path: Path, storage: str = "memory") -> SparseIndex:
+        """The index saved at ``path``: its matrix read into memory (``storage`` ``memory``)
+        or read from the files on demand (``disk``). Builds written before the matrix had
+        files of its own load into memory.
+
+        Raises:
+            ValueError: unknown ``storage``, or the matrix files do not fit together.
+        """
+        if storage not in SPARSE_STORAGE:
+            raise ValueError(f"unknown sparse storage {storage!r}")
         with open(path, "rb") as fh:
             data = pickle.load(fh)
         out = cls(tuple(data["ngram_range"]))
-        out.ids, out._vectorizer, out._matrix = data["ids"], data["vectorizer"], data["matrix"]
+        out.ids, out._vectorizer = data["ids"], data["vectorizer"]
         out.fit_rows = int(data.get("fit_rows", len(out.ids)))  # (builds before it was kept)
+        if "matrix" in data:  # (builds before session 7 pickled the matrix)
+            out._matrix = data["matrix"]
+        elif data.get("shape") is not None:
+            shape = tuple(data["shape"])
+            rows = StoredSparse(path.parent / ROWS_PREFIX, shape)
+            columns = StoredSparse(path.parent / COLUMNS_PREFIX, (shape[1], shape[0]))
+            if storage == "disk":
+                out._matrix, out._stored_columns = rows, columns
+            else:
+                out._matrix = _read_all(rows, "csr")
+                out._csc = (out._matrix, _read_all(columns, "csc"))
         return out
+
+
+def _read_all(stored: StoredSparse, layout: str) -> Any:
+    """A stored matrix read into memory as CSR (``layout`` ``csr``) or, for a matrix stored
+    column by column, as CSC (``csc``)."""
+    from scipy import sparse as sp
+
+    parts = tuple(np.load(f"{stored.prefix}.{n}.npy") for n in ("data", "indices", "indptr"))
+    if layout == "csr":
+        return sp.csr_matrix(parts, shape=stored.shape)
+    return sp.csc_matrix(parts, shape=(stored.shape[1], stored.shape[0]))
