@@ -48,6 +48,10 @@ FIELD_CODES = {"needs": 0, "offers": 1, "description": 2}
 SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
 SENTENCE_STORAGE = ("memory", "disk")  # values of the sentence_storage setting
 ANALYSED_FILE = "analysed.json"  # sparse-channel text per profile-text hash, reused by updates
+# content hashes per profile pk of a build (what updates compare against); not in the manifest,
+# which is read on every staleness check and held by every loaded index
+HASHES_FILE = "hashes.json"
+HASH_KEYS = ("doc_hashes", "sparse_hashes")
 # The sparse vocabulary is refitted once more than this share of rows (at least SPARSE_MIN_DRIFT)
 # changed since the last full fit; until then changed rows reuse the fitted vocabulary.
 SPARSE_REFIT_SHARE, SPARSE_MIN_DRIFT = 0.05, 20
@@ -255,7 +259,7 @@ def _doc_index(pks: np.ndarray, hashes: list[str], vectors_for: Callable[[list[i
     if len(pks) < settings.ann_threshold and settings.vector_storage == "float32":
         prev = _previous_index(manifest, model_id, settings.hnsw_ef_search)
     if prev is not None and manifest is not None:
-        old = {int(k): v for k, v in manifest.get("doc_hashes", {}).items()}
+        old = {int(k): v for k, v in build_hashes(manifest)["doc_hashes"].items()}
         drop = np.array([pk for pk, h in old.items() if wanted.get(pk) != h], dtype=np.int64)
         report.removed = prev.remove(drop)
         rows = [i for i, pk in enumerate(pks.tolist()) if old.get(pk) != wanted[pk]]
@@ -329,6 +333,21 @@ def _sentences(store: Store, profiles: list[tuple[int, Profile]], same: set[int]
     return {k: (np.concatenate(v) if v else empty[k]) for k, v in blocks.items()}
 
 
+def build_hashes(manifest: dict[str, Any] | None) -> dict[str, dict[str, str]]:
+    """The content hashes per profile pk (as text) of the build a manifest describes:
+    ``doc_hashes`` (profile vectors) and ``sparse_hashes`` (keyword rows); empty maps when
+    there is no build or its file is unreadable (the next build then starts afresh)."""
+    if manifest is None:
+        return {k: {} for k in HASH_KEYS}
+    if "doc_hashes" in manifest:  # (builds before session 7 kept them in the manifest)
+        return {k: dict(manifest.get(k, {})) for k in HASH_KEYS}
+    try:
+        stored = json.loads((Path(manifest["path"]) / HASHES_FILE).read_text("utf-8"))
+    except (OSError, ValueError, KeyError):
+        stored = {}
+    return {k: dict(stored.get(k, {})) if isinstance(stored, dict) else {} for k in HASH_KEYS}
+
+
 def _analysed(texts: list[str], manifest: dict[str, Any] | None) -> dict[str, str]:
     """Analysed (lemmatised) text per hash of the profile text: taken from the previous build
     where the text is unchanged, spaCy only for the rest."""
@@ -354,7 +373,7 @@ def _sparse_index(pks: np.ndarray, texts: list[str], analysed: dict[str, str],
     build's channel when it is already in memory."""
     hashes = [text_hash(t) for t in texts]
     wanted = dict(zip(pks.tolist(), hashes, strict=True))
-    old = {int(k): v for k, v in (manifest or {}).get("sparse_hashes", {}).items()}
+    old = {int(k): v for k, v in build_hashes(manifest)["sparse_hashes"].items()}
     changed = [pk for pk, h in wanted.items() if old.get(pk) != h]
     drift = int((manifest or {}).get("sparse_drift", 0)) + len(changed)
     sparse = None
@@ -404,14 +423,14 @@ def remove_old_builds(root: Path, keep: Iterable[str]) -> None:
 
 def _write_build(root: Path, index: VectorIndex, sparse: SparseIndex,
                  sentences: dict[str, np.ndarray], manifest: dict[str, Any],
-                 analysed: dict[str, str]) -> Path:
+                 analysed: dict[str, str], hashes: dict[str, dict[str, str]]) -> Path:
     with index_lock(root.parent):
-        return _write_build_locked(root, index, sparse, sentences, manifest, analysed)
+        return _write_build_locked(root, index, sparse, sentences, manifest, analysed, hashes)
 
 
 def _write_build_locked(root: Path, index: VectorIndex, sparse: SparseIndex,
                         sentences: dict[str, np.ndarray], manifest: dict[str, Any],
-                        analysed: dict[str, str]) -> Path:
+                        analysed: dict[str, str], hashes: dict[str, dict[str, str]]) -> Path:
     pointer = root / "CURRENT"
     build = root / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     build.mkdir(parents=True)
@@ -419,6 +438,7 @@ def _write_build_locked(root: Path, index: VectorIndex, sparse: SparseIndex,
     sparse.save(build / "sparse.pkl")
     (build / ANALYSED_FILE).write_text(json.dumps(analysed, ensure_ascii=False),
                                        encoding="utf-8")
+    (build / HASHES_FILE).write_text(json.dumps(hashes), encoding="utf-8")
     # The vectors on their own, so a loaded build reads the rows it needs from disk instead of
     # holding them all (at 1M profiles they are the largest part of an index); the rest is small.
     np.save(build / SENTENCE_VECTORS_FILE, sentences["vectors"])
@@ -484,7 +504,7 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
         reuse = None  # not the build this one follows from
     # profiles whose sentence fields are unchanged since the previous build (its keyword
     # channel hashes the full text, which holds every sentence field)
-    before = (previous or {}).get("sparse_hashes", {})
+    before = build_hashes(previous)["sparse_hashes"] if reuse is not None else {}
     same = {pk for pk, t in zip(pks.tolist(), texts, strict=True)
             if before.get(str(pk)) == text_hash(t)} if reuse is not None else set()
     docs = _DocVectors(store, [p for _, p in profiles], settings, progress, embedders)
@@ -511,11 +531,13 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
         "index_kind": getattr(index, "kind", "flat"),
         "vector_storage": settings.vector_storage,
         "sparse": sparse.kind, "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "doc_hashes": {str(pk): h for pk, h in zip(pks.tolist(), docs.hashes, strict=True)},
-        **sparse_state,
+        "sparse_drift": sparse_state["sparse_drift"],
     }
+    hashes = {"doc_hashes": {str(pk): h for pk, h in zip(pks.tolist(), docs.hashes,
+                                                         strict=True)},
+              "sparse_hashes": sparse_state["sparse_hashes"]}
     build = _write_build(index_root(store.data_dir), index, sparse, sentences, new_manifest,
-                         analysed)
+                         analysed, hashes)
     new_manifest["path"] = str(build)
     report.profiles, report.manifest = len(pks), new_manifest
     if type(index) is FaissIndex:  # (a compressed index serves its vectors mapped from disk)

@@ -313,3 +313,25 @@ def test_keyword_matrix_in_memory_or_read_from_its_files(indexed_store, settings
                  lambda: build_index(indexed_store, wrong, force=True)):
         with pytest.raises(ConfigError, match=r"sparse_storage='ram'.*memory, disk"):
             call()
+
+
+def test_content_hashes_live_beside_the_manifest(indexed_store, settings):
+    from pathlib import Path
+
+    manifest = read_manifest(indexed_store.data_dir)
+    assert not set(indexer.HASH_KEYS) & set(manifest)  # the manifest stays small
+    hashes = indexer.build_hashes(manifest)
+    assert len(hashes["doc_hashes"]) == len(hashes["sparse_hashes"]) == manifest["count"] > 0
+    assert "doc_hashes" not in load_index(indexed_store, settings).manifest
+    # a build that kept them in its manifest (before session 7) is still updated in place
+    build = Path(manifest["path"])
+    (build / "manifest.json").write_text(json.dumps({**manifest, **hashes}), encoding="utf-8")
+    (build / indexer.HASHES_FILE).unlink()
+    assert indexer.build_hashes(read_manifest(indexed_store.data_dir)) == hashes
+    gone = str(indexed_store.pk_of("t-co-09"))
+    indexed_store.remove(["t-co-09"])
+    report = build_index(indexed_store, settings)
+    assert report.embedded == 0 and report.incremental
+    after = indexer.build_hashes(report.manifest)
+    assert after["doc_hashes"] == {k: v for k, v in hashes["doc_hashes"].items() if k != gone}
+    assert indexer.build_hashes(None) == {"doc_hashes": {}, "sparse_hashes": {}}
