@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from matcher.rows import StoredRows
+from matcher.rows import StoredRows, StoredTexts
 from matcher.text import key_terms
 
 FIELD_NAMES = {0: "needs", 1: "offers", 2: "description"}
@@ -56,25 +56,52 @@ def best_pair(needs: tuple[np.ndarray, list[str]], offers: tuple[np.ndarray, lis
 def owner_blocks(owner: np.ndarray) -> dict[int, tuple[int, int]]:
     """(start, end) of each owner's rows in sentence arrays that store every owner's
     sentences as one block."""
-    if not len(owner):
-        return {}
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    ends = np.r_[starts[1:], len(owner)]
-    return {int(owner[a]): (int(a), int(b)) for a, b in zip(starts, ends, strict=True)}
+    blocks = OwnerBlocks(owner)
+    return {int(k): (int(a), int(b))
+            for k, a, b in zip(blocks.keys, blocks.starts, blocks.ends, strict=True)}
+
+
+class OwnerBlocks:
+    """Where each owner's block of rows lies, as three sorted arrays (a dictionary of a
+    million profiles would take ~200 MB of Python objects)."""
+
+    def __init__(self, owner: np.ndarray) -> None:
+        owner = np.asarray(owner, dtype=np.int64)
+        starts = (np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner)
+                  else np.zeros(0, dtype=np.int64))
+        ends = np.r_[starts[1:], len(owner)].astype(np.int64)
+        keys = owner[starts]
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.starts, self.ends = keys[order], starts[order], ends[order]
+
+    def spans(self, pks: Any) -> np.ndarray:
+        """(start, end) per pk, as an (n, 2) array; (0, 0) for an owner without rows."""
+        pks = np.asarray(pks, dtype=np.int64).ravel()
+        out = np.zeros((len(pks), 2), dtype=np.int64)
+        if not len(self.keys) or not len(pks):
+            return out
+        at = np.minimum(np.searchsorted(self.keys, pks), len(self.keys) - 1)
+        found = self.keys[at] == pks
+        out[found, 0], out[found, 1] = self.starts[at[found]], self.ends[at[found]]
+        return out
+
+    def get(self, pk: int) -> tuple[int, int]:
+        a, b = self.spans([pk])[0]
+        return int(a), int(b)
 
 
 class SentenceBank:
     """The sentence vectors of every profile of an index build, grouped by owner (profile pk);
     scores a query's sentences against many candidates' sentences with one matrix product."""
 
-    def __init__(self, vectors: np.ndarray | StoredRows, fields: np.ndarray, texts: np.ndarray,
-                 owner: np.ndarray) -> None:
-        self.vectors, self.fields, self.texts = vectors, fields.astype(np.int64), texts
-        self._slices = owner_blocks(owner)
+    def __init__(self, vectors: np.ndarray | StoredRows, fields: np.ndarray,
+                 texts: np.ndarray | StoredTexts, owner: np.ndarray) -> None:
+        self.vectors, self.fields, self.texts = vectors, np.asarray(fields), texts
+        self._blocks = OwnerBlocks(owner)
 
     def of(self, pk: int) -> Sentences:
         """One profile's sentences."""
-        a, b = self._slices.get(int(pk), (0, 0))
+        a, b = self._blocks.get(int(pk))
         return Sentences(self.vectors[a:b], self.fields[a:b], [str(t) for t in self.texts[a:b]])
 
     def best(self, queries: np.ndarray, pks: list[int]) -> SentenceHits:
@@ -84,8 +111,7 @@ class SentenceBank:
         sim = np.full((n, len(FIELD_NAMES)), -np.inf, dtype=np.float32)
         sent = np.zeros((n, len(FIELD_NAMES)), dtype=np.int64)
         query = np.zeros((n, len(FIELD_NAMES)), dtype=np.int64)
-        spans = np.array([self._slices.get(int(pk), (0, 0)) for pk in pks],
-                         dtype=np.int64).reshape(-1, 2)
+        spans = self._blocks.spans(pks)
         lengths = spans[:, 1] - spans[:, 0]
         total = int(lengths.sum())
         if not len(queries) or not total:
@@ -95,7 +121,8 @@ class SentenceBank:
         idx = np.arange(total) + np.repeat(spans[:, 0] - before, lengths)
         scores = queries @ self.vectors[idx].T  # (queries, sentences of the candidates)
         col_best, col_query = scores.max(axis=0), scores.argmax(axis=0)
-        key = np.repeat(np.arange(n), lengths) * len(FIELD_NAMES) + self.fields[idx]
+        key = (np.repeat(np.arange(n), lengths) * len(FIELD_NAMES)
+               + self.fields[idx].astype(np.int64))
         order = np.lexsort((-col_best, key))  # per (candidate, field): best sentence first
         first = order[np.r_[True, key[order][1:] != key[order][:-1]]]
         sim.flat[key[first]] = col_best[first]

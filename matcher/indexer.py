@@ -34,7 +34,7 @@ from matcher.index import VectorIndex, create_index, load_vector_index, set_thre
 from matcher.index.faiss_index import FaissIndex
 from matcher.index.sparse import SPARSE_STORAGE, SparseIndex
 from matcher.models import Profile
-from matcher.rows import StoredRows
+from matcher.rows import StoredRows, StoredTexts
 from matcher.settings import Settings
 from matcher.store import Store
 from matcher.text import TEXT_VIEWS, analyze_many, profile_sentences, profile_text
@@ -46,6 +46,7 @@ INDEX_FORMAT = 1
 ENSEMBLE_PARTS = {"e5+use": (("e5", "core"), ("use", "full"))}
 FIELD_CODES = {"needs": 0, "offers": 1, "description": 2}
 SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
+SENTENCE_TEXTS_FILE = "sentence_texts.npy"  # UTF-8 bytes; their offsets are in sentences.npz
 SENTENCE_STORAGE = ("memory", "disk")  # values of the sentence_storage setting
 ANALYSED_FILE = "analysed.json"  # sparse-channel text per profile-text hash, reused by updates
 # content hashes per profile pk of a build (what updates compare against); not in the manifest,
@@ -442,8 +443,12 @@ def _write_build_locked(root: Path, index: VectorIndex, sparse: SparseIndex,
     # The vectors on their own, so a loaded build reads the rows it needs from disk instead of
     # holding them all (at 1M profiles they are the largest part of an index); the rest is small.
     np.save(build / SENTENCE_VECTORS_FILE, sentences["vectors"])
-    rest = {k: v for k, v in sentences.items() if k != "vectors"}
-    np.savez(str(build / "sentences.npz"), **rest)  # type: ignore[arg-type]
+    # the texts as one UTF-8 buffer: no Python object per sentence when loaded, and readable
+    # piece by piece (sentence_storage disk)
+    offsets, blob = StoredTexts.pack(sentences["text"])
+    np.save(build / SENTENCE_TEXTS_FILE, blob)
+    np.savez(str(build / "sentences.npz"), owner=sentences["owner"], field=sentences["field"],
+             text_offsets=offsets)
     (build / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                          encoding="utf-8")
     for f in build.iterdir():
@@ -545,8 +550,10 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
                    else sentence_vectors(build, settings.sentence_storage))
         if settings.sparse_storage == "disk":
             sparse = SparseIndex.load(build / "sparse.pkl", "disk")
+        with np.load(build / "sentences.npz") as z:
+            sent_texts = sentence_texts(build, z["text_offsets"], settings.sentence_storage)
         report.loaded = LoadedIndex(dict(new_manifest), index, sparse, vectors,
-                                    sentences["owner"], sentences["field"], sentences["text"])
+                                    sentences["owner"], sentences["field"], sent_texts)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -598,7 +605,7 @@ class LoadedIndex:
     sent_vectors: np.ndarray | StoredRows  # in memory, or read on demand (sentence_storage)
     sent_owner: np.ndarray
     sent_field: np.ndarray
-    sent_text: np.ndarray
+    sent_text: np.ndarray | StoredTexts  # (an object array in builds before session 7)
 
 
 def load_index(store: Store, settings: Settings,
@@ -641,6 +648,8 @@ def _load_build(build: Path, manifest: dict[str, Any], settings: Settings) -> Lo
         sent = {k: z[k] for k in z.files}
     if "vectors" not in sent:  # (builds written before session 6 keep them in the .npz)
         sent["vectors"] = sentence_vectors(build, settings.sentence_storage)
+    if "text_offsets" in sent:  # (builds written before session 7 pickle the texts)
+        sent["text"] = sentence_texts(build, sent["text_offsets"], settings.sentence_storage)
     sparse = SparseIndex.load(build / "sparse.pkl", settings.sparse_storage)
     return LoadedIndex(manifest, docs, sparse, sent["vectors"],
                        sent["owner"], sent["field"], sent["text"])
@@ -653,6 +662,12 @@ def sentence_vectors(build: Path, storage: str) -> np.ndarray | StoredRows:
     if storage == "disk":
         return StoredRows(build / SENTENCE_VECTORS_FILE)
     return np.load(build / SENTENCE_VECTORS_FILE)
+
+
+def sentence_texts(build: Path, offsets: np.ndarray, storage: str) -> StoredTexts:
+    """The sentence texts of a build, in memory or read from their file as needed."""
+    path = build / SENTENCE_TEXTS_FILE
+    return StoredTexts(offsets, path if storage == "disk" else np.load(path))
 
 
 def _check_storage(settings: Settings) -> None:

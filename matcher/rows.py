@@ -10,6 +10,7 @@ whole folio and the file soon counted in full towards the process's RSS (docs/BE
 from __future__ import annotations
 
 import os
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,87 @@ def _pread_into(fd: int, out: np.ndarray, offset: int) -> None:
     done = os.preadv(fd, [out.data.cast("B")], offset) if size else 0
     if done != size:
         raise OSError(f"short read ({done} of {size} bytes)")
+
+
+class StoredTexts:
+    """Read-only strings kept as one UTF-8 buffer and the offsets between them: in memory (a
+    numpy buffer instead of a Python object per string) or, opened from a ``.npy`` file of
+    bytes, read with ``pread`` as callers ask for them. ``texts[i]`` is a ``str``,
+    ``texts[a:b]`` and ``texts[int_array]`` are object arrays, ``tolist()`` gives them all."""
+
+    def __init__(self, offsets: np.ndarray, data: np.ndarray | str | Path) -> None:
+        self._fd: int | None = None
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        if isinstance(data, np.ndarray):
+            self._data: np.ndarray | None = np.ascontiguousarray(data, dtype=np.uint8)
+            size = len(self._data)
+        else:
+            self._data = None
+            shape, dtype, self._offset = _npy_layout(Path(data))
+            if dtype != np.uint8 or len(shape) != 1:
+                raise ValueError(f"{data}: expected a 1-D array of bytes")
+            size = shape[0]
+            self._fd = os.open(data, os.O_RDONLY)
+        if not len(self.offsets) or self.offsets[0] != 0 or self.offsets[-1] != size:
+            raise ValueError("text offsets do not fit the text buffer")
+
+    @staticmethod
+    def pack(texts: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(offsets, UTF-8 bytes) of a sequence of strings."""
+        encoded = [str(t).encode("utf-8") for t in texts]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(b) for b in encoded], out=offsets[1:])
+        return offsets, np.frombuffer(b"".join(encoded), dtype=np.uint8).copy()
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def _bytes(self, start: int, stop: int) -> bytes:
+        if self._data is not None:
+            return self._data[start:stop].tobytes()
+        if self._fd is None:
+            raise ValueError("closed")
+        out = np.empty(stop - start, dtype=np.uint8)
+        _pread_into(self._fd, out, self._offset + start)
+        return out.tobytes()
+
+    def _span(self, a: int, b: int) -> list[str]:
+        """Strings a..b-1, read in one piece."""
+        lo = int(self.offsets[a])
+        raw = self._bytes(lo, int(self.offsets[b]))
+        cuts = (self.offsets[a:b + 1] - lo).tolist()
+        return [raw[x:y].decode("utf-8") for x, y in pairwise(cuts)]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            if step != 1:
+                return self[np.arange(start, stop, step)]
+            return _objects(self._span(start, max(stop, start)))
+        if isinstance(key, (int, np.integer)):
+            i = int(key) + (len(self) if key < 0 else 0)
+            if not 0 <= i < len(self):
+                raise IndexError(f"text {key} out of range for {len(self)} texts")
+            return self._span(i, i + 1)[0]
+        idx = np.asarray(key, dtype=np.int64).ravel()
+        if len(idx) and (idx.min() < 0 or idx.max() >= len(self)):
+            raise IndexError(f"texts out of range for {len(self)} texts")
+        return _objects([self._span(int(i), int(i) + 1)[0] for i in idx])
+
+    def tolist(self) -> list[str]:
+        return self._span(0, len(self))
+
+    def close(self) -> None:
+        """Release the file, if any (also done when the object is collected)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def _objects(items: list[str]) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out

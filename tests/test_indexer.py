@@ -242,7 +242,7 @@ def test_sentence_vectors_in_memory_or_read_from_their_file(indexed_store, setti
     from pathlib import Path
 
     from matcher.errors import ConfigError
-    from matcher.rows import StoredRows
+    from matcher.rows import StoredRows, StoredTexts
 
     assert settings.sentence_storage == "memory"  # the default
     report = build_index(indexed_store, settings, force=True)
@@ -278,6 +278,18 @@ def test_sentence_vectors_in_memory_or_read_from_their_file(indexed_store, setti
     assert isinstance(old.sent_vectors, np.ndarray)
     assert np.array_equal(old.sent_vectors, np.asarray(now.sent_vectors))
     assert old.sent_text.tolist() == now.sent_text.tolist()
+    # texts: one UTF-8 file, read in at load or piece by piece (disk); before session 7 they
+    # were a pickled object array in the .npz, which still loads
+    assert isinstance(now.sent_text, StoredTexts)
+    assert isinstance(load_index(indexed_store, settings).sent_text, StoredTexts)
+    pickled = np.empty(len(now.sent_text), dtype=object)
+    pickled[:] = now.sent_text.tolist()
+    np.savez(str(build / "sentences.npz"), vectors=np.asarray(now.sent_vectors),
+             owner=rest["owner"], field=rest["field"], text=pickled)
+    (build / indexer.SENTENCE_TEXTS_FILE).unlink()
+    oldest = indexer._load_build(build, after.manifest, disk)
+    assert isinstance(oldest.sent_text, np.ndarray)
+    assert oldest.sent_text.tolist() == now.sent_text.tolist()
 
 
 def test_keyword_matrix_in_memory_or_read_from_its_files(indexed_store, settings, gazetteer):

@@ -1,4 +1,4 @@
-"""StoredRows: rows of an .npy file read on demand give the same arrays as the file."""
+"""Arrays, sparse matrices and texts read from files on demand equal what was written."""
 
 from __future__ import annotations
 
@@ -61,3 +61,35 @@ def test_rows_stay_readable_after_the_file_is_removed_and_from_threads(stored, t
     for t in threads:
         t.join()
     assert seen == [True] * 4
+
+
+def test_stored_texts_in_memory_and_from_a_file(tmp_path):
+    from matcher.rows import StoredTexts
+
+    texts = ["Wir suchen Partner für Laserstrahlschweißen.", "", "Größe: 3 µm, Öl & Maß",
+             "Kurz.", "日本語 auch"]
+    offsets, blob = StoredTexts.pack(texts)
+    np.save(tmp_path / "t.npy", blob)
+    for stored in (StoredTexts(offsets, blob), StoredTexts(offsets, tmp_path / "t.npy")):
+        assert len(stored) == 5 and stored.tolist() == texts
+        assert stored[2] == texts[2] and stored[-1] == texts[-1] and stored[1] == ""
+        assert stored[1:4].tolist() == texts[1:4] and stored[3:3].tolist() == []
+        assert stored[np.array([4, 0, 0])].tolist() == [texts[4], texts[0], texts[0]]
+        assert stored[::2].tolist() == texts[::2]
+        with pytest.raises(IndexError):
+            stored[5]
+    with pytest.raises(ValueError, match="offsets"):
+        StoredTexts(offsets[:-1], blob)
+    empty_offsets, empty = StoredTexts.pack([])
+    assert StoredTexts(empty_offsets, empty).tolist() == []
+
+
+def test_owner_blocks_find_each_owners_rows():
+    from matcher.explain import OwnerBlocks, owner_blocks
+
+    owner = np.array([7, 7, 3, 3, 3, 12, 5], dtype=np.int64)
+    blocks = OwnerBlocks(owner)
+    assert blocks.get(3) == (2, 5) and blocks.get(12) == (5, 6) and blocks.get(99) == (0, 0)
+    assert blocks.spans([5, 99, 7]).tolist() == [[6, 7], [0, 0], [0, 2]]
+    assert owner_blocks(owner) == {7: (0, 2), 3: (2, 5), 12: (5, 6), 5: (6, 7)}
+    assert OwnerBlocks(np.zeros(0, dtype=np.int64)).spans([1]).tolist() == [[0, 0]]
