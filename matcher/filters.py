@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,20 +28,27 @@ class Filters:
 MASK_CACHE = 32
 
 
+# the columns of the profiles table a ProfileTable holds
+TABLE_COLUMNS = ("pk", "id", "kind", "visibility", "district", "parent", "lat", "lon")
+
+
 class ProfileTable:
     """Columns of all profiles needed for filtering and ranking, as arrays in pk order."""
 
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
-        self.ids = [r["id"] for r in rows]
+    def __init__(self, rows: list[dict[str, Any]] | Mapping[str, list[Any]]) -> None:
+        """``rows``: one mapping per profile, or the columns (``Store.table_columns``)."""
+        cols = rows if isinstance(rows, Mapping) else {k: [r[k] for r in rows]
+                                                       for k in TABLE_COLUMNS}
+        self.ids = list(cols["id"])
         self.pos = {pid: i for i, pid in enumerate(self.ids)}
-        self.pks = np.array([r["pk"] for r in rows], dtype=np.int64)
+        self.pks = np.array(cols["pk"], dtype=np.int64)
         self.pk_pos = {int(pk): i for i, pk in enumerate(self.pks)}
-        self.kinds = np.array([r["kind"] for r in rows], dtype=object)
-        self.visibility = np.array([r["visibility"] for r in rows], dtype=object)
-        self.district = np.array([r["district"] for r in rows], dtype=object)
-        self.parent = [r["parent"] for r in rows]
-        self.lat = np.array([np.nan if r["lat"] is None else r["lat"] for r in rows])
-        self.lon = np.array([np.nan if r["lon"] is None else r["lon"] for r in rows])
+        self.kinds = np.array(cols["kind"], dtype=object)
+        self.visibility = np.array(cols["visibility"], dtype=object)
+        self.district = np.array(cols["district"], dtype=object)
+        self.parent = list(cols["parent"])
+        self.lat = np.array([np.nan if v is None else v for v in cols["lat"]], dtype=np.float64)
+        self.lon = np.array([np.nan if v is None else v for v in cols["lon"]], dtype=np.float64)
         self._public = self.visibility == "public"
         self._internal = self.visibility == "internal"
         # kinds and districts as small integer codes: a filter is one table lookup per row

@@ -38,7 +38,7 @@ def make_retriever(method: str, store: Store, settings: Settings,
         ConfigError: unknown method; the message lists the known ones.
         IndexStateError: the method needs an index that is missing or stale.
     """
-    table = table or ProfileTable(store.table_rows())
+    table = table or ProfileTable(store.table_columns())
     if method == "keyword":
         return KeywordRetriever(store, table)
     if method not in METHODS:

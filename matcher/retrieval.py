@@ -37,7 +37,7 @@ class KeywordRetriever:
 
     def __init__(self, store: Store, table: ProfileTable | None = None) -> None:
         self.store = store
-        self.table = table or ProfileTable(store.table_rows())
+        self.table = table or ProfileTable(store.table_columns())
 
     def retrieve(self, text: str, filters: Filters, limit: int = 20) -> list[tuple[str, float]]:
         ok = self.table.mask(filters)

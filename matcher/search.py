@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from matcher.clients import ClientFinder, without_name
+from matcher.clients import ClientFinder, names_digest, without_name
 from matcher.errors import MatcherError, NotFoundError
 from matcher.explain import (
     Explanation,
@@ -163,23 +163,22 @@ class Matcher:
         self.store, self.settings = store, settings
         _limit_blas(int(settings.query_threads))
         self.gazetteer = gazetteer or load_gazetteer()
-        self.table = ProfileTable(store.table_rows())
+        self.table = ProfileTable(store.table_columns())
         self.index = index or load_index(store, settings)
         self.encode_doc, self.encode_sent = encoders or query_encoders(settings)
         self.dense = DenseRetriever(self.encode_doc, self.index, self.table)
         self.sparse = SparseRetriever(self.index, self.table)
-        self._sparse_row = {int(pk): i for i, pk in enumerate(self.index.sparse.ids)}
         # per table row: its row in the sparse index (-1: none) and the rank of its id
-        self._sparse_at = np.array([self._sparse_row.get(int(pk), -1) for pk in self.table.pks],
-                                   dtype=np.int64)
+        self._sparse_at = _positions(self.index.sparse.ids, self.table.pks)
         self._id_rank = np.argsort(np.argsort(np.array(self.table.ids, dtype=object),
                                               kind="stable"), kind="stable")
         self.bank = SentenceBank(self.index.sent_vectors, self.index.sent_field,
                                  self.index.sent_text, self.index.sent_owner)
         self.region_names = tuple(settings.regions)
         names = store.names(("company", "startup", "tgz"))
-        same = clients is not None and list(clients.names.items()) == list(names.items())
+        same = clients is not None and clients.digest == names_digest(names.items())
         self.clients = clients if clients is not None and same else ClientFinder(names.items())
+        del names
         self.families = Families(self.table.parent, self.table.pos)
 
     # -- public API ---------------------------------------------------------
@@ -576,3 +575,18 @@ class Matcher:
         exp = Explanation(pairs=[pair] if pair else [], terms=shared_terms(mine, theirs),
                           distance_km=distance, district=p.district, signals=signals)
         return Match(p, raw, self.calibrate(raw, for_profile=src is not None), distance, exp)
+
+
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Per entry of ``wanted``: its position in ``ids`` (-1 where absent), without a
+    dictionary of every id (~110 MB of Python objects at a million profiles)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    wanted = np.asarray(wanted, dtype=np.int64)
+    out = np.full(len(wanted), -1, dtype=np.int64)
+    if not len(ids) or not len(wanted):
+        return out
+    order = np.argsort(ids, kind="stable")
+    at = np.minimum(np.searchsorted(ids, wanted, sorter=order), len(ids) - 1)
+    found = ids[order[at]] == wanted
+    out[found] = order[at[found]]
+    return out

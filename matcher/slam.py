@@ -201,9 +201,8 @@ class SlamPlanner:
             return np.zeros((len(pool), len(smes)))
         docs = np.vstack([self.m._doc_vector(self.m.table.pos[p.id]) for p, _ in pool])
         rel = docs @ vectors.T
-        sparse_rows = [self.m._sparse_row.get(int(self.m.table.pks[self.m.table.pos[p.id]]))
-                       for p, _ in pool]
-        known = [i for i, r in enumerate(sparse_rows) if r is not None]
+        sparse_rows = [int(self.m._sparse_at[self.m.table.pos[p.id]]) for p, _ in pool]
+        known = [i for i, r in enumerate(sparse_rows) if r >= 0]
         keyword = self.m.index.sparse.scores_many(
             [analyze(needs_text(sme)) for sme in smes],
             np.array([sparse_rows[i] for i in known], dtype=np.int64))

@@ -465,10 +465,26 @@ print(json.dumps(out))
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def stage_served(work: Path, n: int, embedder: str,
+                 storages: tuple[str, ...] = ("disk",)) -> dict[str, Any]:
+    """The whole matcher as a server holds it, each storage in a fresh process: sentence
+    vectors, sentence texts and keyword matrix read into memory or read from the build's
+    files as requests need them."""
+    out = {}
+    for storage in storages:
+        res = subprocess.run([sys.executable, str(Path(__file__).resolve()), "probe-served",
+                              "--work", str(work), "--size", str(n), "--embedder", embedder,
+                              "--storage", storage],
+                             capture_output=True, text=True, cwd=ROOT, check=True)
+        out[storage] = json.loads(res.stdout.strip().splitlines()[-1])
+        click.echo(f"{n} served {storage}: {out[storage]}", err=True)
+    return out
+
+
 STAGES: dict[str, Callable[..., dict[str, Any]]] = {
     "ingest": stage_ingest, "embed": stage_embed, "index": stage_index,
     "vectors": stage_vectors, "library": stage_library, "http": stage_http,
-    "memory": stage_memory}
+    "memory": stage_memory, "served": stage_served}
 
 
 @click.group()
@@ -484,13 +500,51 @@ def main() -> None:
               type=click.Path(file_okay=False, path_type=Path))
 @click.option("--derive-from", type=int, default=0,
               help="vectors stage: real vectors of this size plus noise instead of embedding.")
-def run(sizes: str, stages: str, embedder: str, work: Path, derive_from: int) -> None:
+@click.option("--storages", default="disk", show_default=True,
+              help="served stage: sentence and keyword storage(s) to measure (disk, memory).")
+def run(sizes: str, stages: str, embedder: str, work: Path, derive_from: int,
+        storages: str) -> None:
     """Run stages for sizes; figures go to WORK/results."""
     work.mkdir(parents=True, exist_ok=True)
     for n in (int(x) for x in sizes.split(",")):
         for stage in stages.split(","):
-            kwargs = {"derive_from": derive_from} if stage == "vectors" and derive_from else {}
+            kwargs: dict[str, Any] = {}
+            if stage == "vectors" and derive_from:
+                kwargs["derive_from"] = derive_from
+            if stage == "served":
+                kwargs["storages"] = tuple(storages.split(","))
             save(work, n, stage, STAGES[stage](work, n, embedder, **kwargs))
+
+
+@main.command("probe-served", hidden=True)
+@click.option("--work", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--size", "n", required=True, type=int)
+@click.option("--embedder", default="use")
+@click.option("--storage", type=click.Choice(["memory", "disk"]), default="disk")
+def probe_served(work: Path, n: int, embedder: str, storage: str) -> None:
+    """(For the served stage) load the matcher of one size in this process, run the judged
+    queries and partner lists, print RSS and latencies as JSON."""
+    from matcher.geo import load_gazetteer
+    from matcher.search import Matcher
+    from matcher.store import Store
+
+    out: dict[str, Any] = {"start": rss_mb(), "storage": storage}
+    settings = bench_settings(work, n, embedder, faiss_threads=SERVE_THREADS,
+                              sentence_storage=storage, sparse_storage=storage)
+    with Store(settings.data_dir) as store:
+        t0 = time.perf_counter()
+        matcher = Matcher(store, settings, load_gazetteer())
+        out["load_s"] = round(time.perf_counter() - t0, 1)
+        out["after_load"] = rss_mb()
+        texts = eval_queries()
+        matcher.match_text(texts[0])
+        out["after_first"] = rss_mb()
+        out["text"] = timed([lambda t=t: matcher.match_text(t) for t in texts])
+        out["profile"] = timed([lambda p=p: matcher.match_profile(p, logged_in=True)
+                                for p in _profile_ids(n, 30)])
+        out["after_all"] = rss_mb()
+        out["vector_storage"] = settings.vector_storage
+    click.echo(json.dumps(out))
 
 
 @main.command()

@@ -124,6 +124,24 @@ def memory_table(res: dict[tuple[str, str], Any]) -> str:
     return "\n".join(lines)
 
 
+def served_table(res: dict[tuple[str, str], Any]) -> str:
+    lines = ["| profiles | vectors · sentences and keywords | load s | RSS after load | after "
+             "the first request | after 66 text and 30 profile requests (RSS · peak) | text "
+             "match ms p50 / p95 | profile match ms p50 / p95 | measured |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for n in _sizes(res, "served"):
+        r = res[(n, "served")]
+        for storage, x in r.items():
+            if not isinstance(x, dict) or "after_all" not in x:
+                continue
+            lines.append(
+                f"| {int(n):,} | {x['vector_storage']} · {storage} | {x['load_s']} | "
+                f"{x['after_load']['rss_mb']:,.0f} MB | {x['after_first']['rss_mb']:,.0f} MB | "
+                f"{x['after_all']['rss_mb']:,.0f} · {x['after_all']['peak_rss_mb']:,.0f} MB | "
+                f"{_lat(x['text'])} | {_lat(x['profile'])} | {_when(r)} |")
+    return "\n".join(lines)
+
+
 def txtai_table(res: dict[tuple[str, str], Any]) -> str:
     runs = [txtai_run(r) for (s, st), r in sorted(res.items()) if s == "demo"
             and st.startswith("txtai")]
@@ -226,7 +244,8 @@ def profile_text(res: dict[tuple[str, str], Any]) -> str:
 # Which result stages a section is made from: a section without figures keeps its text.
 SECTION_STAGES = {"scale": ("ingest", "index", "library", "http"), "files": ("index",),
                   "vectors": ("vectors",), "floor": ("vectors",), "embed_rates": ("embed",),
-                  "memory": ("memory",), "txtai": ("txtai",), "query_profile": ("library",)}
+                  "memory": ("memory",), "txtai": ("txtai",), "query_profile": ("library",),
+                  "served": ("served",)}
 
 
 def render(folder: Path, doc: Path) -> list[str]:
@@ -236,7 +255,7 @@ def render(folder: Path, doc: Path) -> list[str]:
         raise SystemExit(f"no results in {folder}")
     tables = {"scale": scale_table, "files": files_table, "vectors": vectors_table,
               "floor": floor_table, "embed_rates": embed_table, "memory": memory_table,
-              "txtai": txtai_table, "query_profile": profile_text}
+              "txtai": txtai_table, "query_profile": profile_text, "served": served_table}
     written = []
     for name, table in tables.items():
         if not any(st.startswith(SECTION_STAGES[name]) for _, st in res):

@@ -46,3 +46,13 @@ def test_without_name_keeps_only_what_the_client_needs():
     # a request that is nothing but the name stays as it is
     assert without_name("Flöhataler Metallbau GmbH", "Flöhataler Metallbau GmbH") == (
         "Flöhataler Metallbau GmbH")
+
+
+def test_digest_tells_whether_a_finder_can_be_kept():
+    from matcher.clients import names_digest
+
+    finder = ClientFinder(NAMES)
+    assert finder.digest == names_digest(NAMES)
+    renamed = [*NAMES[:-1], ("c7", "Zwönitzer Metallbau und Stahlbau GmbH")]
+    assert names_digest(renamed) != finder.digest
+    assert names_digest(list(reversed(NAMES))) != finder.digest  # order decides ties

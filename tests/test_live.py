@@ -344,7 +344,7 @@ def test_unaffected_checks_both_channels_and_the_filters(indexed_store, settings
     qvec = m.encode_doc("Laserschweißen")
     pk = m.table.pks[m.table.pos["t-co-02"]]
     dense = float(m.index.docs.vectors(np.array([pk]))[0] @ qvec)
-    row = m._sparse_row[int(pk)]
+    row = int(m._sparse_at[m.table.pos["t-co-02"]])
     keyword = float(m.index.sparse.scores("laserschweißen")[row])
 
     def reach(dense_cut, sparse_cut, filters=None, ids=frozenset()):

@@ -237,3 +237,14 @@ def test_common_ngrams_are_those_in_more_than_the_share_of_fitted_rows():
         common = sparse._common(share)
         assert {g for g, i in vocab.items() if common[i]} == {
             g for g, n in df.items() if n > share * len(texts)}
+
+
+def test_positions_of_ids_without_a_dictionary():
+    import numpy as np
+
+    from matcher.search import _positions
+
+    ids = np.array([40, 10, 30, 20], dtype=np.int64)
+    assert _positions(ids, np.array([10, 99, 40, 20, 5])).tolist() == [1, -1, 0, 3, -1]
+    assert _positions(np.zeros(0, dtype=np.int64), np.array([1])).tolist() == [-1]
+    assert _positions(ids, np.zeros(0, dtype=np.int64)).tolist() == []
