@@ -327,11 +327,16 @@ def _sentences(store: Store, profiles: list[tuple[int, Profile]], same: set[int]
             blocks["text"].append(text)
             at += len(item)
     report.sentences_reused = reused
+    if not any(isinstance(item, tuple) for item in plan) and len(vecs):
+        # nothing kept from a previous build: the embedded rows are already in build order, and
+        # joining the blocks would copy the largest array of a build (8 GB at 1M profiles)
+        blocks["vectors"] = [vecs]
     dim = (reuse.sent_vectors if reuse is not None else vecs).shape[1]  # (no sentence at all)
     empty: dict[str, np.ndarray] = {"vectors": np.zeros((0, dim), dtype=np.float32),
              "owner": np.zeros(0, dtype=np.int64), "field": np.zeros(0, dtype=np.int8),
              "text": np.empty(0, dtype=object)}
-    return {k: (np.concatenate(v) if v else empty[k]) for k, v in blocks.items()}
+    return {k: (v[0] if len(v) == 1 else np.concatenate(v) if v else empty[k])
+            for k, v in blocks.items()}
 
 
 def build_hashes(manifest: dict[str, Any] | None) -> dict[str, dict[str, str]]:
