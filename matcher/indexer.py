@@ -181,7 +181,7 @@ def _embed_cached(store: Store, texts: list[str], model_id: str,
         embedder = get_embedder()
         by_hash = {h: t for h, t in zip(hashes, texts, strict=True)}
         missing.sort(key=lambda h: len(by_hash[h]))  # batches of similar length: less padding
-        step = 64
+        step = max(1, int(getattr(embedder, "dispatch_size", 64)))
         for i in range(0, len(missing), step):
             chunk = missing[i:i + step]
             vecs = embedder.encode_documents([by_hash[h] for h in chunk])

@@ -34,6 +34,9 @@ class Embedder(ABC):
         """Raw vectors for a batch (any float dtype, any scale)."""
 
     batch_size: int = 32
+    # texts a bulk caller (the indexer) hands over per call: enough to keep remote workers busy
+    # between the caller's own steps (caching, progress)
+    dispatch_size: int = 64
 
     def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for documents (profiles, sentences): shape (n, dim), float32, unit length."""
