@@ -465,6 +465,16 @@ print(json.dumps(out))
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def stage_store(work: Path, n: int, embedder: str) -> dict[str, Any]:
+    """The store of this size that the index, library and served stages use (ingested once)."""
+    from matcher.store import Store
+
+    t0 = time.perf_counter()
+    ensure_store(work, n)
+    with Store(work / str(n)) as store:
+        return {"profiles": store.count(), "seconds": round(time.perf_counter() - t0, 1)}
+
+
 def stage_served(work: Path, n: int, embedder: str,
                  storages: tuple[str, ...] = ("disk",)) -> dict[str, Any]:
     """The whole matcher as a server holds it, each storage in a fresh process: sentence
@@ -484,7 +494,7 @@ def stage_served(work: Path, n: int, embedder: str,
 STAGES: dict[str, Callable[..., dict[str, Any]]] = {
     "ingest": stage_ingest, "embed": stage_embed, "index": stage_index,
     "vectors": stage_vectors, "library": stage_library, "http": stage_http,
-    "memory": stage_memory, "served": stage_served}
+    "memory": stage_memory, "served": stage_served, "store": stage_store}
 
 
 @click.group()
