@@ -190,8 +190,14 @@ def _embed_cached(store: Store, texts: list[str], model_id: str,
             if progress:
                 progress(stage, min(i + step, len(missing)), len(missing))
     dim = len(next(iter(cached.values()))) if cached else 0
-    matrix = (np.vstack([cached[h] for h in hashes]).astype(np.float32) if hashes
-              else np.zeros((0, dim), dtype=np.float32))
+    if not hashes:
+        return np.zeros((0, dim), dtype=np.float32), 0, 0
+    # One row per distinct text, gathered into the result in one step: stacking a row per text
+    # and converting it made two full copies (16 GB for the 4M sentences of 1M profiles).
+    distinct = list(dict.fromkeys(hashes))
+    where = {h: i for i, h in enumerate(distinct)}
+    table = np.vstack([cached[h] for h in distinct]).astype(np.float32, copy=False)
+    matrix = table[np.fromiter((where[h] for h in hashes), dtype=np.int64, count=len(hashes))]
     return matrix, len(missing), len(hashes) - len(missing)
 
 
