@@ -172,8 +172,10 @@ def staleness(manifest: dict[str, Any] | None, store: Store, settings: Settings)
 def _embed_cached(store: Store, texts: list[str], model_id: str,
                   get_embedder: Callable[[], Embedder], stage: str,
                   progress: Progress | None, hashes: list[str] | None = None,
-                  ) -> tuple[np.ndarray, int, int]:
-    """Vectors for texts, from the cache where possible; returns (vectors, embedded, reused)."""
+                  out: Path | None = None) -> tuple[np.ndarray, int, int]:
+    """Vectors for texts, from the cache where possible; returns (vectors, embedded, reused).
+    With ``out`` the vectors are written into that new ``.npy`` file and returned mapped from
+    it, so that they need not fit in memory."""
     hashes = [text_hash(t) for t in texts] if hashes is None else hashes
     cached = store.cached_vectors(model_id, hashes)
     missing = list(dict.fromkeys(h for h in hashes if h not in cached))
@@ -197,7 +199,12 @@ def _embed_cached(store: Store, texts: list[str], model_id: str,
     distinct = list(dict.fromkeys(hashes))
     where = {h: i for i, h in enumerate(distinct)}
     table = np.vstack([cached[h] for h in distinct]).astype(np.float32, copy=False)
-    matrix = table[np.fromiter((where[h] for h in hashes), dtype=np.int64, count=len(hashes))]
+    rows = np.fromiter((where[h] for h in hashes), dtype=np.int64, count=len(hashes))
+    if out is None:
+        return table[rows], len(missing), len(hashes) - len(missing)
+    matrix = np.lib.format.open_memmap(out, mode="w+", dtype=np.float32,
+                                       shape=(len(hashes), table.shape[1]))
+    np.take(table, rows, axis=0, out=matrix)
     return matrix, len(missing), len(hashes) - len(missing)
 
 
@@ -286,10 +293,11 @@ def _doc_index(pks: np.ndarray, hashes: list[str], vectors_for: Callable[[list[i
 def _sentences(store: Store, profiles: list[tuple[int, Profile]], same: set[int],
                reuse: LoadedIndex | None, get_embedder: Callable[[], Embedder],
                model_id: str, progress: Progress | None, report: IndexReport,
-               ) -> dict[str, np.ndarray]:
+               spill: Path | None = None) -> dict[str, np.ndarray]:
     """The sentence arrays of a build (pk order, fields in order): the rows of profiles in
     ``same`` (texts unchanged since ``reuse`` was built) are copied from ``reuse``, the others
-    split and embedded (or taken from the cache)."""
+    split and embedded (or taken from the cache). When nothing is kept from ``reuse``, the
+    vectors are written to the file ``spill`` (mapped) instead of held in memory."""
     if reuse is None:
         same = set()
     spans = owner_blocks(reuse.sent_owner) if reuse is not None and same else {}
@@ -303,8 +311,10 @@ def _sentences(store: Store, profiles: list[tuple[int, Profile]], same: set[int]
         rows = [(pk, f, s) for f, s in profile_sentences(p)]
         fresh.extend(rows)
         plan.append(rows)
+    all_fresh = not any(isinstance(item, tuple) for item in plan)
     vecs, report.sentences_embedded, reused = _embed_cached(
-        store, [s for _, _, s in fresh], model_id, get_embedder, "Sätze", progress)
+        store, [s for _, _, s in fresh], model_id, get_embedder, "Sätze", progress,
+        out=spill if all_fresh and fresh else None)
     blocks: dict[str, list[np.ndarray]] = {"vectors": [], "owner": [], "field": [], "text": []}
     # Vectors read from the previous build's file: all kept rows in one gathered read, not one
     # read per profile (vectors in memory are sliced directly).
@@ -333,7 +343,7 @@ def _sentences(store: Store, profiles: list[tuple[int, Profile]], same: set[int]
             blocks["text"].append(text)
             at += len(item)
     report.sentences_reused = reused
-    if not any(isinstance(item, tuple) for item in plan) and len(vecs):
+    if all_fresh and len(vecs):
         # nothing kept from a previous build: the embedded rows are already in build order, and
         # joining the blocks would copy the largest array of a build (8 GB at 1M profiles)
         blocks["vectors"] = [vecs]
@@ -453,7 +463,12 @@ def _write_build_locked(root: Path, index: VectorIndex, sparse: SparseIndex,
     (build / HASHES_FILE).write_text(json.dumps(hashes), encoding="utf-8")
     # The vectors on their own, so a loaded build reads the rows it needs from disk instead of
     # holding them all (at 1M profiles they are the largest part of an index); the rest is small.
-    np.save(build / SENTENCE_VECTORS_FILE, sentences["vectors"])
+    vectors = sentences["vectors"]
+    if isinstance(vectors, np.memmap) and Path(str(vectors.filename)).parent == root:
+        vectors.flush()  # written by the build already (see build_index): moved, not copied
+        os.replace(str(vectors.filename), build / SENTENCE_VECTORS_FILE)
+    else:
+        np.save(build / SENTENCE_VECTORS_FILE, vectors)
     # the texts as one UTF-8 buffer: no Python object per sentence when loaded, and readable
     # piece by piece (sentence_storage disk)
     offsets, blob = StoredTexts.pack(sentences["text"])
@@ -531,10 +546,18 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
                                   reuse.sparse if reuse is not None else None)
         index = _doc_index(pks, docs.hashes, docs, manifest, doc_model, settings, report)
         report.embedded, report.reused = docs.embedded, len(profiles) - docs.embedded
-        sentences = _sentences(store, profiles, same, reuse,
-                               _Lazy(settings, settings.sentence_embedder, embedders),
-                               sent_model, progress, report)
-        analysed, sparse, sparse_state = sparse_side.result()
+        # a fresh build's sentence vectors go straight into a file beside the builds (8 GB at
+        # 1M profiles); it becomes the build's file, and is removed if the build fails
+        spill = index_root(store.data_dir) / f".sentences-{uuid.uuid4().hex[:8]}.npy"
+        spill.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            sentences = _sentences(store, profiles, same, reuse,
+                                   _Lazy(settings, settings.sentence_embedder, embedders),
+                                   sent_model, progress, report, spill)
+            analysed, sparse, sparse_state = sparse_side.result()
+        except BaseException:
+            spill.unlink(missing_ok=True)
+            raise
     # Keep the vectors of every text view of the current profiles (switching backends stays
     # free); drop those of texts that no longer exist (deleted or changed profiles).
     report.pruned = store.prune_vectors([
@@ -552,12 +575,16 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
     hashes = {"doc_hashes": {str(pk): h for pk, h in zip(pks.tolist(), docs.hashes,
                                                          strict=True)},
               "sparse_hashes": sparse_state["sparse_hashes"]}
-    build = _write_build(index_root(store.data_dir), index, sparse, sentences, new_manifest,
-                         analysed, hashes)
+    try:
+        build = _write_build(index_root(store.data_dir), index, sparse, sentences,
+                             new_manifest, analysed, hashes)
+    finally:
+        spill.unlink(missing_ok=True)  # (moved into the build when it was written)
     new_manifest["path"] = str(build)
     report.profiles, report.manifest = len(pks), new_manifest
     if type(index) is FaissIndex:  # (a compressed index serves its vectors mapped from disk)
         vectors = (sentences["vectors"] if settings.sentence_storage == "memory"
+                   and not isinstance(sentences["vectors"], np.memmap)
                    else sentence_vectors(build, settings.sentence_storage))
         if settings.sparse_storage == "disk":
             sparse = SparseIndex.load(build / "sparse.pkl", "disk")

@@ -347,3 +347,25 @@ def test_content_hashes_live_beside_the_manifest(indexed_store, settings):
     after = indexer.build_hashes(report.manifest)
     assert after["doc_hashes"] == {k: v for k, v in hashes["doc_hashes"].items() if k != gone}
     assert indexer.build_hashes(None) == {"doc_hashes": {}, "sparse_hashes": {}}
+
+
+def test_fresh_build_writes_sentence_vectors_to_their_file_and_leaves_no_spill(
+        indexed_store, settings, monkeypatch):
+    from pathlib import Path
+
+    root = indexer.index_root(indexed_store.data_dir)
+    report = build_index(indexed_store, settings, force=True)
+    assert not list(root.glob(".sentences-*"))
+    stored = np.load(Path(report.manifest["path"]) / indexer.SENTENCE_VECTORS_FILE)
+    assert stored.shape[0] == len(report.loaded.sent_text) > 0
+    assert isinstance(report.loaded.sent_vectors, np.ndarray)
+    assert not isinstance(report.loaded.sent_vectors, np.memmap)
+    assert np.array_equal(stored, report.loaded.sent_vectors)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(indexer, "_write_build", broken)
+    with pytest.raises(OSError, match="disk full"):
+        build_index(indexed_store, settings, force=True)
+    assert not list(root.glob(".sentences-*"))
