@@ -17,13 +17,33 @@ from typing import Any
 import numpy as np
 
 
-class StoredRows:
+class _OpenFiles:
+    """Holds file descriptors (``_fds``) and closes them on :meth:`close` or collection."""
+
+    _fds: list[int]
+
+    def close(self) -> None:
+        """Release the files (also done when the object is collected)."""
+        for fd in getattr(self, "_fds", []):
+            os.close(fd)
+        self._fds = []
+
+    def __del__(self) -> None:
+        self.close()
+
+    def _fd(self) -> int:
+        if not self._fds:
+            raise ValueError(f"{getattr(self, 'path', 'file')}: closed")
+        return self._fds[0]
+
+
+class StoredRows(_OpenFiles):
     """Read-only rows of a C-ordered 2-D ``.npy`` file: ``rows[a:b]``, ``rows[int_array]``,
     ``len(rows)``, ``rows.shape`` and ``np.asarray(rows)`` (all rows) give plain arrays.
     Thread-safe (positional reads); the file stays readable after it is unlinked."""
 
     def __init__(self, path: str | Path) -> None:
-        self._fd: int | None = None
+        self._fds: list[int] = []
         self.path = Path(path)
         with open(self.path, "rb") as fh:
             version = np.lib.format.read_magic(fh)
@@ -37,7 +57,7 @@ class StoredRows:
         self.dtype = np.dtype(dtype)
         self.ndim = 2
         self._row = self.shape[1] * self.dtype.itemsize
-        self._fd = os.open(self.path, os.O_RDONLY)
+        self._fds = [os.open(self.path, os.O_RDONLY)]
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -72,24 +92,13 @@ class StoredRows:
         return rows if dtype is None else rows.astype(dtype)
 
     def _read(self, start: int, count: int) -> np.ndarray:
-        if self._fd is None:
-            raise ValueError(f"{self.path}: closed")
         out = np.empty((count, self.shape[1]), dtype=self.dtype)
         size = count * self._row
-        done = os.preadv(self._fd, [out.data.cast("B")],
+        done = os.preadv(self._fd(), [out.data.cast("B")],
                          self._offset + start * self._row) if size else 0
         if done != size:
             raise OSError(f"{self.path}: short read ({done} of {size} bytes)")
         return out
-
-    def close(self) -> None:
-        """Release the file (also done when the object is collected)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def __del__(self) -> None:
-        self.close()
 
 
 def _npy_layout(path: Path) -> tuple[tuple[int, ...], np.dtype, int]:
@@ -105,7 +114,7 @@ def _npy_layout(path: Path) -> tuple[tuple[int, ...], np.dtype, int]:
     return tuple(int(s) for s in shape), np.dtype(dtype), offset
 
 
-class StoredSparse:
+class StoredSparse(_OpenFiles):
     """Rows of a compressed sparse row matrix kept in three ``.npy`` files (``PREFIX.data``,
     ``PREFIX.indices``, ``PREFIX.indptr``): the row pointers are read into memory, the
     entries of the rows a caller asks for are read with ``pread``. A matrix saved column by
@@ -147,6 +156,7 @@ class StoredSparse:
         lengths = ends - starts
         indptr = np.zeros(len(idx) + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
+        self._fd()  # (raises when closed)
         (fd_d, dt_d, off_d), (fd_i, dt_i, off_i) = self._parts
         data = np.empty(int(indptr[-1]), dtype=dt_d)
         indices = np.empty(int(indptr[-1]), dtype=dt_i)
@@ -160,15 +170,6 @@ class StoredSparse:
                 _pread_into(fd_i, indices[at:at + hi - lo], off_i + lo * dt_i.itemsize)
         return sp.csr_matrix((data, indices, indptr), shape=(len(idx), self.shape[1]))
 
-    def close(self) -> None:
-        """Release the files (also done when the object is collected)."""
-        for fd in self._fds:
-            os.close(fd)
-        self._fds = []
-
-    def __del__(self) -> None:
-        self.close()
-
 
 def _pread_into(fd: int, out: np.ndarray, offset: int) -> None:
     size = out.nbytes
@@ -177,14 +178,14 @@ def _pread_into(fd: int, out: np.ndarray, offset: int) -> None:
         raise OSError(f"short read ({done} of {size} bytes)")
 
 
-class StoredTexts:
+class StoredTexts(_OpenFiles):
     """Read-only strings kept as one UTF-8 buffer and the offsets between them: in memory (a
     numpy buffer instead of a Python object per string) or, opened from a ``.npy`` file of
     bytes, read with ``pread`` as callers ask for them. ``texts[i]`` is a ``str``,
     ``texts[a:b]`` and ``texts[int_array]`` are object arrays, ``tolist()`` gives them all."""
 
     def __init__(self, offsets: np.ndarray, data: np.ndarray | str | Path) -> None:
-        self._fd: int | None = None
+        self._fds: list[int] = []
         self.offsets = np.asarray(offsets, dtype=np.int64)
         if isinstance(data, np.ndarray):
             self._data: np.ndarray | None = np.ascontiguousarray(data, dtype=np.uint8)
@@ -195,7 +196,7 @@ class StoredTexts:
             if dtype != np.uint8 or len(shape) != 1:
                 raise ValueError(f"{data}: expected a 1-D array of bytes")
             size = shape[0]
-            self._fd = os.open(data, os.O_RDONLY)
+            self._fds = [os.open(data, os.O_RDONLY)]
         if not len(self.offsets) or self.offsets[0] != 0 or self.offsets[-1] != size:
             raise ValueError("text offsets do not fit the text buffer")
 
@@ -213,10 +214,8 @@ class StoredTexts:
     def _bytes(self, start: int, stop: int) -> bytes:
         if self._data is not None:
             return self._data[start:stop].tobytes()
-        if self._fd is None:
-            raise ValueError("closed")
         out = np.empty(stop - start, dtype=np.uint8)
-        _pread_into(self._fd, out, self._offset + start)
+        _pread_into(self._fd(), out, self._offset + start)
         return out.tobytes()
 
     def _span(self, a: int, b: int) -> list[str]:
@@ -244,15 +243,6 @@ class StoredTexts:
 
     def tolist(self) -> list[str]:
         return self._span(0, len(self))
-
-    def close(self) -> None:
-        """Release the file, if any (also done when the object is collected)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def __del__(self) -> None:
-        self.close()
 
 
 def _objects(items: list[str]) -> np.ndarray:
