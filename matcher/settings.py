@@ -79,7 +79,7 @@ SETTINGS: tuple[Setting, ...] = (
             "HNSW efSearch (recall/speed trade-off; 1024 gave recall@20 0.991 at 100k)."),
     Setting("vector_storage", str, "float32",
             "Profile vectors in the index: float32 (exact), fp16 or sq8 (compressed codes "
-            "scanned, candidates re-scored exactly from float32 vectors mapped from disk; an "
+            "scanned, candidates re-scored exactly from float32 vectors read from disk; an "
             "inverted file instead of HNSW from ann_threshold on)."),
     Setting("sentence_storage", str, "memory",
             "Sentence vectors of a loaded index: memory (read in at load; fastest) or disk "

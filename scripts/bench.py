@@ -60,8 +60,10 @@ def rss_mb(pid: int | str = "self") -> dict[str, float]:
     out = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            out["rss_mb" if key == "VmRSS" else "peak_rss_mb"] = int(value.split()[0]) / 1024
+        names = {"VmRSS": "rss_mb", "VmHWM": "peak_rss_mb", "RssAnon": "anon_mb",
+                 "RssFile": "file_mb"}
+        if key in names:
+            out[names[key]] = int(value.split()[0]) / 1024
     return out
 
 

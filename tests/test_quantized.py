@@ -89,7 +89,9 @@ def test_small_allowed_subset_and_unknown_ids(data):
     assert index.search(queries[:1], 5, np.array([], dtype=np.int64))[1][0].tolist() == [-1] * 5
 
 
-def test_save_load_maps_float32_vectors_from_disk(data, tmp_path):
+def test_save_load_reads_float32_vectors_from_disk(data, tmp_path):
+    from matcher.rows import StoredRows
+
     ids, vecs, queries = data
     index = QuantizedIndex(DIM, storage="sq8", nlist=choose_nlist(len(ids)), nprobe=32)
     index.add(ids, vecs)
@@ -99,13 +101,16 @@ def test_save_load_maps_float32_vectors_from_disk(data, tmp_path):
     loaded = load_vector_index(path, nprobe=32)
     assert isinstance(loaded, QuantizedIndex)
     assert (loaded.kind, loaded.nlist, loaded.ntotal) == ("ivf-sq8", index.nlist, len(ids))
-    assert isinstance(loaded._exact, np.memmap)
+    assert isinstance(loaded._exact, StoredRows)  # read per request, not held or mapped
     np.testing.assert_array_equal(loaded.ids(), ids)
     np.testing.assert_array_equal(loaded.vectors(ids[[5, 0]]), vecs[[5, 0]])
     for a, b in zip(index.search(queries, 10), loaded.search(queries, 10), strict=True):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(KeyError):
         loaded.vectors(np.array([3], dtype=np.int64))
+    loaded.remove(ids[:3])  # an update of a loaded index reads what it keeps
+    np.testing.assert_array_equal(loaded.ids(), ids[3:])
+    np.testing.assert_array_equal(loaded.vectors(ids[[7, 4]]), vecs[[7, 4]])
 
 
 def test_remove_drops_codes_and_vectors(data):

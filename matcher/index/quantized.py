@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from matcher.index.faiss_index import FaissIndex, _faiss, id_selector
+from matcher.rows import StoredRows
 
 STORAGES = ("float32", "fp16", "sq8")
 # At most this many allowed ids (or this share of the corpus) are scored exactly, without codes.
@@ -51,7 +52,8 @@ class QuantizedIndex(FaissIndex):
     """
 
     def __init__(self, dim: int, storage: str = "sq8", nlist: int = 0, nprobe: int = 64,
-                 rescore: int = 4, index: Any = None, exact: np.ndarray | None = None,
+                 rescore: int = 4, index: Any = None,
+                 exact: np.ndarray | StoredRows | None = None,
                  exact_ids: np.ndarray | None = None) -> None:
         faiss = _faiss()
         self.storage, self.nlist, self.nprobe, self.rescore = storage, nlist, nprobe, rescore
@@ -99,7 +101,7 @@ class QuantizedIndex(FaissIndex):
         sel = _faiss().IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64))
         removed = int(self._index.remove_ids(sel))
         keep = ~np.isin(self._exact_ids, ids)
-        self._exact = np.ascontiguousarray(self._exact[keep])
+        self._exact = np.ascontiguousarray(self._exact[np.flatnonzero(keep)])
         self._exact_ids = self._exact_ids[keep]
         return removed
 
@@ -172,13 +174,16 @@ class QuantizedIndex(FaissIndex):
     @classmethod
     def load(cls, path: Path, ef_search: int = 512, nprobe: int = 64,
              rescore: int = 4) -> QuantizedIndex:
-        """Read the codes into memory and map the float32 vectors from disk."""
+        """Read the codes into memory; the float32 vectors stay on disk and are read as
+        candidates are re-scored."""
         faiss = _faiss()
         index = faiss.read_index(str(path))
         ivf = index if isinstance(index, faiss.IndexIVF) else None
         sq = ivf if ivf is not None else faiss.downcast_index(index.index)
         storage = {int(_quantizer_type(s)): s for s in ("fp16", "sq8")}[int(sq.sq.qtype)]
-        exact = np.load(exact_path(path), mmap_mode="r")
+        # Read row by row with pread: a memory map of this file grew into the process's RSS
+        # (whole page-cache folios per touched row), 2 GB at 1M profiles (docs/BENCHMARKS.md).
+        exact = StoredRows(exact_path(path))
         return cls(index.d, storage=storage, nlist=int(ivf.nlist) if ivf is not None else 0,
                    nprobe=nprobe, rescore=rescore, index=index, exact=exact,
                    exact_ids=np.load(ids_path(path)))
