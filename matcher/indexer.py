@@ -53,6 +53,8 @@ ANALYSED_FILE = "analysed.json"  # sparse-channel text per profile-text hash, re
 # which is read on every staleness check and held by every loaded index
 HASHES_FILE = "hashes.json"
 HASH_KEYS = ("doc_hashes", "sparse_hashes")
+# a fresh build's sentence vectors while it runs, in the index folder: .sentences-PID-….npy
+SPILL_PREFIX = ".sentences-"
 # The sparse vocabulary is refitted once more than this share of rows (at least SPARSE_MIN_DRIFT)
 # changed since the last full fit; until then changed rows reuse the fitted vocabulary.
 SPARSE_REFIT_SHARE, SPARSE_MIN_DRIFT = 0.05, 20
@@ -436,11 +438,26 @@ def index_lock(data_dir: str | Path) -> Iterator[None]:
 
 
 def remove_old_builds(root: Path, keep: Iterable[str]) -> None:
-    """Delete builds and pointer temp files except ``keep`` (call under ``index_lock``)."""
+    """Delete builds and pointer temp files except ``keep``, and the sentence-vector files of
+    builds whose process is gone (call under ``index_lock``)."""
     kept = set(keep)
     for old in root.iterdir():
         if old.name.startswith(("build-", ".CURRENT-")) and old.name not in kept:
             shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+        elif old.name.startswith(SPILL_PREFIX) and not _process_alive(old.name):
+            old.unlink(missing_ok=True)
+
+
+def _process_alive(spill_name: str) -> bool:
+    """Whether the process that named a spill file (``.sentences-PID-…``) still runs."""
+    try:
+        pid = int(spill_name[len(SPILL_PREFIX):].split("-", 1)[0])
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _write_build(root: Path, index: VectorIndex, sparse: SparseIndex,
@@ -548,21 +565,22 @@ def build_index(store: Store, settings: Settings, progress: Progress | None = No
         report.embedded, report.reused = docs.embedded, len(profiles) - docs.embedded
         # a fresh build's sentence vectors go straight into a file beside the builds (8 GB at
         # 1M profiles); it becomes the build's file, and is removed if the build fails
-        spill = index_root(store.data_dir) / f".sentences-{uuid.uuid4().hex[:8]}.npy"
+        spill = (index_root(store.data_dir)
+                 / f"{SPILL_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}.npy")
         spill.parent.mkdir(parents=True, exist_ok=True)
         try:
             sentences = _sentences(store, profiles, same, reuse,
                                    _Lazy(settings, settings.sentence_embedder, embedders),
                                    sent_model, progress, report, spill)
             analysed, sparse, sparse_state = sparse_side.result()
+            # Keep the vectors of every text view of the current profiles (switching backends stays
+            # free); drop those of texts that no longer exist (deleted or changed profiles).
+            report.pruned = store.prune_vectors([
+                *(text_hash(view(p)) for view in TEXT_VIEWS.values() for _, p in profiles),
+                *(text_hash(s) for s in sentences["text"])])
         except BaseException:
             spill.unlink(missing_ok=True)
             raise
-    # Keep the vectors of every text view of the current profiles (switching backends stays
-    # free); drop those of texts that no longer exist (deleted or changed profiles).
-    report.pruned = store.prune_vectors([
-        *(text_hash(view(p)) for view in TEXT_VIEWS.values() for _, p in profiles),
-        *(text_hash(s) for s in sentences["text"])])
     new_manifest = {
         "format": INDEX_FORMAT, "model_id": doc_model,
         "dim": int(index.dim) if len(pks) else 0, "sentence_model_id": sent_model,

@@ -365,6 +365,11 @@ def test_fresh_build_writes_sentence_vectors_to_their_file_and_leaves_no_spill(
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
+    # a spill file left by a build whose process died goes with the next build
+    stale = root / f"{indexer.SPILL_PREFIX}999999999-dead.npy"
+    stale.write_bytes(b"x")
+    build_index(indexed_store, settings, force=True)
+    assert not stale.exists()
     monkeypatch.setattr(indexer, "_write_build", broken)
     with pytest.raises(OSError, match="disk full"):
         build_index(indexed_store, settings, force=True)
