@@ -272,10 +272,13 @@ def _doc_index(pks: np.ndarray, hashes: list[str], vectors_for: Callable[[list[i
     vectors are fetched) or build anew."""
     wanted = dict(zip(pks.tolist(), hashes, strict=True))
     prev = None
-    if len(pks) < settings.ann_threshold and settings.vector_storage == "float32":
+    # The hashes first, then the index they describe: a concurrent builder may remove the
+    # previous build between the two reads, and an index without its hashes would get every
+    # vector added a second time. Without hashes (or without the index) the build starts afresh.
+    old = {int(k): v for k, v in build_hashes(manifest)["doc_hashes"].items()}
+    if old and len(pks) < settings.ann_threshold and settings.vector_storage == "float32":
         prev = _previous_index(manifest, model_id, settings.hnsw_ef_search)
     if prev is not None and manifest is not None:
-        old = {int(k): v for k, v in build_hashes(manifest)["doc_hashes"].items()}
         drop = np.array([pk for pk, h in old.items() if wanted.get(pk) != h], dtype=np.int64)
         report.removed = prev.remove(drop)
         rows = [i for i, pk in enumerate(pks.tolist()) if old.get(pk) != wanted[pk]]

@@ -374,3 +374,17 @@ def test_fresh_build_writes_sentence_vectors_to_their_file_and_leaves_no_spill(
     with pytest.raises(OSError, match="disk full"):
         build_index(indexed_store, settings, force=True)
     assert not list(root.glob(".sentences-*"))
+
+
+def test_build_without_the_previous_hashes_starts_afresh(indexed_store, settings):
+    # e.g. a concurrent builder removed the previous build between reading its manifest and
+    # its hashes: its index must not be extended as if it were empty
+    from pathlib import Path
+
+    manifest = read_manifest(indexed_store.data_dir)
+    (Path(manifest["path"]) / indexer.HASHES_FILE).unlink()
+    indexed_store.remove(["t-co-09"])
+    report = build_index(indexed_store, settings)
+    assert not report.incremental
+    loaded = load_index(indexed_store, settings)
+    assert loaded.docs.ntotal == manifest["count"] - 1 == len(np.unique(loaded.docs.ids()))
