@@ -418,7 +418,9 @@ def stage_http(work: Path, n: int, embedder: str) -> dict[str, Any]:
         _get(base + "/api/match?text=Laser")  # the app loads the matcher on first use
         ready_s = time.perf_counter() - t0
         q = urllib.parse.quote
-        out: dict[str, Any] = {"ready_s": round(ready_s, 1), "after_load": rss_mb(server.pid)}
+        out: dict[str, Any] = {"ready_s": round(ready_s, 1), "after_load": rss_mb(server.pid),
+                               "settings": {k[8:].lower(): v for k, v in sorted(env.items())
+                                            if k.startswith("MATCHER_")}}
         out["text"] = timed([lambda t=t: _get(f"{base}/api/match?text={q(t)}&limit=10")
                              for t in eval_queries()])
         out["profile"] = timed([lambda p=p: _get(f"{base}/api/profiles/{p}/matches?limit=10")
