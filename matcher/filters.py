@@ -71,6 +71,10 @@ class ProfileTable:
                                     self.lon[near]) <= radius_km
         return ok
 
+    def of_kinds(self, kinds: tuple[str, ...]) -> np.ndarray:
+        """Boolean mask of the profiles of ``kinds``, whatever their visibility."""
+        return _lookup(self._kind_codes, self._kind_of, kinds)
+
     def mask(self, f: Filters) -> np.ndarray:
         """Boolean mask of profiles that pass the filters (read-only; the last few masks are
         kept, a request asks for the same one several times)."""

@@ -33,6 +33,14 @@ class LRU(Generic[K, V]):
                 self._items.popitem(last=False)
         return value
 
+    def peek(self, key: K) -> V | None:
+        """The value of ``key`` if held (then it counts as used), else ``None``."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

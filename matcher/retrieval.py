@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -78,6 +79,22 @@ class QueryEncoder:
     def _encode(self, text: str) -> np.ndarray:
         with self._model:
             return self.embedder.encode_queries([text])[0]
+
+    def many(self, texts: list[str]) -> np.ndarray:
+        """Vectors of ``texts`` (rows in their order): cached ones from the cache, the others
+        in one batched model call (kept in the cache unless they would fill an eighth of it:
+        a large region's demand must not push out the frequent requests)."""
+        found = {t: v for t in dict.fromkeys(texts) if (v := self._cache.peek(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            with self._model:
+                fresh = self.embedder.encode_queries(missing)
+            keep = len(missing) <= self._cache.size // 8
+            for t, v in zip(missing, fresh, strict=True):
+                found[t] = self._cache.get(t, partial(np.asarray, v)) if keep else v
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return np.vstack([found[t] for t in texts])
 
     def clear(self) -> None:
         """Forget every cached query (after a deletion: the cache holds profile texts)."""

@@ -383,9 +383,7 @@ class Matcher:
             if parent and (parent == src.id or parent in parents):
                 own.add(self.table.ids[i])
         if src.kind in ("researcher", "chair") and src.institution and not same_institution:
-            for _, p in self.store.iter_profiles(("chair", "researcher")):
-                if p.institution == src.institution:
-                    own.add(p.id)
+            own.update(self.store.ids_of_institution(src.institution, ("chair", "researcher")))
         return own
 
     def _query(self, text: str, client_needs: str = "") -> tuple[

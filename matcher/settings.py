@@ -170,6 +170,13 @@ SETTINGS: tuple[Setting, ...] = (
             "Relevance below which a researcher adds nothing for an SME (line-up objective)."),
     Setting("slam_balance_weight", float, 0.01,
             "Nudge towards mixed career stages and genders in a line-up (0 = off)."),
+    Setting("slam_sample", int, 1000,
+            "SMEs whose needs make up a region's demand (and the corpus-wide background of the "
+            "theme labels); a region with more is read from an evenly spread sample of this "
+            "size, themes weighted by the SMEs they stand for."),
+    Setting("slam_candidates", int, 2000,
+            "Researchers a line-up weighs exactly; where more are in reach of the venue, those "
+            "nearest the demand themes by vector search."),
     Setting("clock_offset_days", float, 0.0,
             "Run the introductions workspace clock this many days ahead (demos and tests of "
             "due follow-ups; keep 0 in production)."),

@@ -8,9 +8,10 @@ constraints: at most ``max_per_institution`` per institution, travel to the venu
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from matcher.districts import find_district
 from matcher.errors import MatcherError
+from matcher.filters import Filters
 from matcher.geo import distance_km
 from matcher.models import Profile
 from matcher.privacy import visible_to
@@ -26,6 +28,7 @@ from matcher.search import Matcher
 from matcher.text import analyze, needs_text
 from matcher.themes import Theme, cluster_smes
 
+SME_KINDS = ("company", "startup")
 YOUNG = ("doctoral", "postdoc", "group_leader", "junior_professor")
 PLANS_KEPT = 256  # line-ups a planner remembers for the next snapshot
 
@@ -84,6 +87,8 @@ class Lineup:
     speakers: list[Speaker]
     coverage: float
     gaps: list[Theme]
+    smes_read: int = 0  # SMEs whose needs were read (a sample where the region has more)
+    smes_total: int = 0  # visible SMEs in the region
 
     def as_dict(self) -> dict[str, Any]:
         v = self.venue
@@ -98,6 +103,7 @@ class Lineup:
             "coverage": round(self.coverage, 3),
             "gaps": [{"label": t.label, "weight": round(t.weight, 2), "smes": t.smes}
                      for t in self.gaps],
+            "demand": {"smes": self.smes_total, "read": self.smes_read},
         }
 
 
@@ -110,9 +116,10 @@ class SlamPlanner:
         self.covered_at = float(self.settings.slam_covered_at)
         self.floor = float(self.settings.slam_floor)
         self._bg: list[str] | None = None
-        # Per planner, i.e. per index snapshot: profiles by kind and each region's demand.
-        self._of_kind: dict[str, list[Profile]] = {}
+        # Per planner, i.e. per index snapshot: event spaces and each region's demand.
+        self._spaces: list[Profile] | None = None
         self._demand: dict[tuple[str, bool], tuple[list[Profile], np.ndarray, list[Theme]]] = {}
+        self._region_smes: dict[tuple[str, bool], int] = {}
         # Line-ups made here (recent ones), and those of the planner before that may still hold
         self._plans: OrderedDict[str, Lineup] = OrderedDict()
         self._inherited: dict[str, Lineup] = {}
@@ -149,49 +156,94 @@ class SlamPlanner:
 
     # -- demand ---------------------------------------------------------------
     def smes(self, region: Region, logged_in: bool = False) -> list[Profile]:
-        return [p for p in self._profiles("company", "startup")
-                if visible_to(p, logged_in) and region.contains(p.lat, p.lon, p.district)]
+        """The SMEs whose needs make up the region's demand: all visible ones, or an evenly
+        spread sample of ``slam_sample`` where the region has more."""
+        return self.demand(region, logged_in)[0]
 
-    def _profiles(self, *kinds: str) -> list[Profile]:
-        """The store's profiles of these kinds (read once per planner)."""
-        key = ",".join(kinds)
-        if key not in self._of_kind:
-            self._of_kind[key] = [p for _, p in self.m.store.iter_profiles(kinds)]
-        return self._of_kind[key]
+    def demand_size(self, region: Region, logged_in: bool = False) -> tuple[int, int]:
+        """(SMEs read for the region's demand, visible SMEs in the region)."""
+        smes = self.demand(region, logged_in)[0]
+        return len(smes), self._region_smes.get((repr(region), logged_in), len(smes))
+
+    def _sample(self, rows: np.ndarray) -> np.ndarray:
+        """At most ``slam_sample`` of the table ``rows`` (ascending): those whose ids hash
+        lowest, a choice that is evenly spread and stays put when other profiles change."""
+        cap = int(self.settings.slam_sample)
+        if len(rows) <= cap:
+            return rows
+        ids = self.m.table.ids
+        keys = np.array([int.from_bytes(hashlib.blake2b(ids[i].encode(), digest_size=8)
+                                        .digest(), "big") for i in rows], dtype=np.uint64)
+        return np.sort(rows[np.argsort(keys, kind="stable")[:cap]])
 
     def demand(self, region: Region, logged_in: bool = False) -> tuple[
             list[Profile], np.ndarray, list[Theme]]:
-        """The region's SMEs, the vectors of their needs, and their demand themes (computed
-        once per region and planner; callers must not change them)."""
+        """The region's SMEs (or their sample, :meth:`smes`), the vectors of their needs, and
+        their demand themes, weighted by the SMEs they stand for (computed once per region
+        and planner; callers must not change them)."""
         key = (repr(region), logged_in)
         if key not in self._demand:
-            smes = self.smes(region, logged_in)
+            table = self.m.table
+            rows = np.flatnonzero(table.mask(Filters(kinds=SME_KINDS, region=region,
+                                                     logged_in=logged_in)))
+            sample = self._sample(rows)
+            smes = self.m.store.get_many([table.ids[i] for i in sample])
             needs = [needs_text(p) for p in smes]
-            vectors = (np.vstack([self.m.encode_doc(t) for t in needs]) if smes
+            vectors = (self.m.encode_doc.many(needs) if smes
                        else np.zeros((0, 1), dtype=np.float32))
-            self._demand[key] = smes, vectors, cluster_smes(
-                [p.id for p in smes], needs, vectors, self._background())
+            themes = cluster_smes([p.id for p in smes], needs, vectors, self._background())
+            for t in themes:  # a sampled SME stands for len(rows) / len(smes) of them
+                t.weight *= len(rows) / max(len(smes), 1)
+            self._region_smes[key] = len(rows)
+            self._demand[key] = smes, vectors, themes
         return self._demand[key]
 
     def _background(self) -> list[str]:
+        """The needs of the SMEs of the whole corpus (or their sample): how common a term
+        is, for the theme labels."""
         if self._bg is None:
-            self._bg = [needs_text(p) for p in self._profiles("company", "startup")]
+            table = self.m.table
+            rows = self._sample(np.flatnonzero(table.of_kinds(SME_KINDS)))
+            self._bg = [needs_text(p) for p in self.m.store.get_many(
+                [table.ids[i] for i in rows])]
         return self._bg
 
     # -- candidates -------------------------------------------------------------
-    def _pool(self, opts: SlamOptions, venue: tuple[float, float]) -> list[tuple[Profile, float]]:
+    def _pool(self, opts: SlamOptions, venue: tuple[float, float],
+              vectors: np.ndarray | None = None,
+              themes: Sequence[Theme] = ()) -> list[tuple[Profile, float]]:
+        """Researchers who may speak at ``venue``. Where more than ``slam_candidates`` are
+        in reach, those nearest the demand (``vectors``, one search per theme and one for
+        all) are taken."""
         stages = (*YOUNG, "professor") if opts.allow_professors else YOUNG
+        table = self.m.table
+        reach = table.mask(Filters(kinds=("researcher",), logged_in=opts.logged_in)) \
+            & table.within(venue, opts.max_travel_km)
+        rows = np.flatnonzero(reach)
+        if len(rows) > int(self.settings.slam_candidates) and vectors is not None \
+                and len(vectors):
+            rows = self._nearest(rows, vectors, themes)
         out = []
-        for p in self._profiles("researcher"):
+        for p in self.m.store.get_many([table.ids[i] for i in rows]):
             if (p.id in opts.exclude or p.career_stage not in stages
-                    or not visible_to(p, opts.logged_in)
                     or opts.booked[p.id] >= opts.max_stops_per_person
                     or p.lat is None or p.lon is None):
                 continue
-            d = distance_km(venue[0], venue[1], p.lat, p.lon)
-            if d <= opts.max_travel_km:
-                out.append((p, d))
+            out.append((p, distance_km(venue[0], venue[1], p.lat, p.lon)))
         return sorted(out, key=lambda x: x[0].id)
+
+    def _nearest(self, rows: np.ndarray, vectors: np.ndarray,
+                 themes: Sequence[Theme]) -> np.ndarray:
+        """The table ``rows`` whose profile vectors are nearest the demand: the centre of
+        each theme and of all needs, ``slam_candidates`` shared among these searches."""
+        groups = [t.rows for t in themes if t.rows] + [list(range(len(vectors)))]
+        centres = np.vstack([vectors[g].mean(axis=0) for g in groups]).astype(np.float32)
+        centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+        k = max(1, int(self.settings.slam_candidates) // len(centres))
+        _, pks = self.m.index.docs.search(centres, k, self.m.table.pks[rows])
+        by_pk = self.m.table.pk_pos
+        return np.array(sorted({by_pk[int(pk)] for pk in pks.ravel() if pk >= 0}),
+                        dtype=np.int64)
 
     def _relevance(self, pool: list[tuple[Profile, float]], smes: list[Profile],
                    vectors: np.ndarray) -> np.ndarray:
@@ -199,9 +251,10 @@ class SlamPlanner:
         researcher's profile vector plus the weighted keyword similarity, as in matching)."""
         if not pool or not smes:
             return np.zeros((len(pool), len(smes)))
-        docs = np.vstack([self.m._doc_vector(self.m.table.pos[p.id]) for p, _ in pool])
+        rows = [self.m.table.pos[p.id] for p, _ in pool]
+        docs = self.m.index.docs.vectors(self.m.table.pks[rows])
         rel = docs @ vectors.T
-        sparse_rows = [int(self.m._sparse_at[self.m.table.pos[p.id]]) for p, _ in pool]
+        sparse_rows = [int(self.m._sparse_at[r]) for r in rows]
         known = [i for i, r in enumerate(sparse_rows) if r >= 0]
         keyword = self.m.index.sparse.scores_many(
             [analyze(needs_text(sme)) for sme in smes],
@@ -233,8 +286,7 @@ class SlamPlanner:
             seat = (self.m.gazetteer.seat(district) if district is not None
                     else self.m.gazetteer.resolve(region.name))
             centre = (seat.lat, seat.lon)
-        spaces = [p for p in self._profiles("offering")
-                  if p.category == "event_space" and visible_to(p, logged_in)
+        spaces = [p for p in self._event_spaces() if visible_to(p, logged_in)
                   and p.lat is not None and p.lon is not None]
         if not spaces:
             return None, centre
@@ -243,6 +295,12 @@ class SlamPlanner:
             return (not inside, distance_km(centre[0], centre[1], p.lat or 0, p.lon or 0), p.id)
         best = min(spaces, key=key)
         return best, (best.lat or centre[0], best.lon or centre[1])
+
+    def _event_spaces(self) -> list[Profile]:
+        if self._spaces is None:
+            self._spaces = [p for _, p in self.m.store.iter_profiles(("offering",),
+                                                                     category="event_space")]
+        return self._spaces
 
     # -- selection ----------------------------------------------------------------
     def plan(self, region: str | Region, opts: SlamOptions | None = None) -> Lineup:
@@ -266,7 +324,7 @@ class SlamPlanner:
         if before is not None and before.themes == themes:
             return self._remember(key, before)
         venue, point = self.venue_for(reg, smes, opts.venue, opts.logged_in)
-        pool = self._pool(opts, point)
+        pool = self._pool(opts, point, vectors, themes)
         rel = self._relevance(pool, smes, vectors)
         gain = np.maximum(rel - self.floor, 0.0)
         chosen = self._greedy(pool, gain, opts)
@@ -274,7 +332,9 @@ class SlamPlanner:
         coverage = self._coverage(rel, chosen, themes)
         reachable = self._theme_scores(rel, themes)
         gaps = [t for t, r in zip(themes, reachable, strict=True) if r < 0.5]
-        return self._remember(key, Lineup(reg, venue, point, themes, speakers, coverage, gaps))
+        read, total = self.demand_size(reg, opts.logged_in)
+        return self._remember(key, Lineup(reg, venue, point, themes, speakers, coverage, gaps,
+                                          read, total))
 
     def _coverage(self, rel: np.ndarray, rows: list[int], themes: list[Theme]) -> float:
         """Weighted share of the region's demand that the speakers in ``rows`` serve."""

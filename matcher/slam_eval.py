@@ -35,7 +35,7 @@ class SlamEvaluator:
     def _setup(self, region: Region) -> tuple[list[Any], np.ndarray, list[Any], Any]:
         smes, vectors, themes = self.p.demand(region)
         _, point = self.p.venue_for(region, smes, None, False)
-        pool = self.p._pool(self.opts, point)
+        pool = self.p._pool(self.opts, point, vectors, themes)
         return pool, self.p._relevance(pool, smes, vectors), themes, vectors
 
     def _coverage(self, rel: np.ndarray, themes: list[Any], rows: list[int]) -> float:

@@ -10,7 +10,7 @@ import datetime as _dt
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,15 +211,41 @@ class Store:
         """Map of profile id to kind."""
         return dict(self.db.execute("SELECT id, kind FROM profiles").fetchall())
 
-    def iter_profiles(self, kinds: Iterable[str] | None = None) -> Iterator[tuple[int, Profile]]:
-        """All profiles as (pk, profile), ordered by pk."""
-        where, args = None, []
+    def iter_profiles(self, kinds: Iterable[str] | None = None,
+                      category: str | None = None) -> Iterator[tuple[int, Profile]]:
+        """All profiles (of ``kinds``, of ``category``) as (pk, profile), ordered by pk."""
+        where, args = [], []
         if kinds is not None:
             kinds = list(kinds)
-            where = "kind IN (" + ",".join("?" * len(kinds)) + ")"
-            args = kinds
-        for row in self.db.table("profiles").rows_where(where, args, order_by="pk"):
+            where.append("kind IN (" + ",".join("?" * len(kinds)) + ")")
+            args.extend(kinds)
+        if category is not None:
+            where.append("category = ?")
+            args.append(category)
+        for row in self.db.table("profiles").rows_where(" AND ".join(where) or None, args,
+                                                         order_by="pk"):
             yield int(row["pk"]), Profile.from_row(row)
+
+    def get_many(self, ids: Sequence[str]) -> list[Profile]:
+        """The profiles of ``ids`` in that order (ids without a profile are left out)."""
+        found: dict[str, Profile] = {}
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            cur = self.db.execute("SELECT * FROM profiles WHERE id IN ("
+                                  + ",".join("?" * len(part)) + ")", part)
+            names = [c[0] for c in cur.description]
+            for row in cur:
+                p = Profile.from_row(dict(zip(names, row, strict=True)))
+                found[p.id] = p
+        return [found[i] for i in ids if i in found]
+
+    def ids_of_institution(self, institution: str, kinds: Iterable[str]) -> list[str]:
+        """Ids of the profiles of ``kinds`` that name ``institution``, in pk order."""
+        kinds = list(kinds)
+        sql = ("SELECT id FROM profiles WHERE institution = ? AND kind IN ("
+               + ",".join("?" * len(kinds)) + ") ORDER BY pk")
+        return [r[0] for r in self.db.execute(sql, [institution, *kinds])]
 
     def names(self, kinds: Iterable[str]) -> dict[str, str]:
         """Map of profile id to name for the profiles of ``kinds``, in pk order."""

@@ -65,3 +65,40 @@ def test_mask_by_codes_matches_plain_comparison_and_is_read_only(table):
     in_region = table.mask(Filters(region=region))
     public = np.array([v == "public" for v in table.visibility])
     assert in_region.tolist() == (public & (table.district == table.district[0])).tolist()
+
+
+class _Counting:
+    """The hashing embedder, counting the texts it is asked to encode."""
+
+    def __init__(self) -> None:
+        from matcher.embed.hashing import HashingEmbedder
+
+        self.inner = HashingEmbedder()
+        self.dim = self.inner.dim
+        self.seen: list[str] = []
+
+    def encode_queries(self, texts):
+        self.seen.extend(texts)
+        return self.inner.encode_queries(texts)
+
+
+def test_query_encoder_many_matches_single_calls_and_uses_the_cache():
+    from matcher.retrieval import QueryEncoder
+
+    model = _Counting()
+    enc = QueryEncoder(model, size=64)  # type: ignore[arg-type]
+    first = enc("Laserschweißen")
+    texts = ["Galvanik", "Laserschweißen", "Galvanik", "Holzbau"]
+    many = enc.many(texts)
+    assert many.shape == (4, model.dim)
+    assert model.seen == ["Laserschweißen", "Galvanik", "Holzbau"]  # one call for the misses
+    assert np.allclose(many[1], first) and np.allclose(many[0], many[2])
+    assert np.allclose(many[3], model.inner.encode_queries(["Holzbau"])[0])
+    enc("Holzbau")
+    assert model.seen[-1] == "Holzbau" and len(model.seen) == 3  # kept in the cache
+    assert enc.many([]).shape == (0, model.dim)
+    # a batch of more than an eighth of the cache is not kept
+    big = [f"Text {i}" for i in range(9)]
+    enc.many(big)
+    enc("Text 0")
+    assert model.seen.count("Text 0") == 2

@@ -68,7 +68,8 @@ def test_deterministic_and_json_contract(planner):
     a = planner.plan("Ganz Sachsen").as_dict()
     b = planner.plan("Ganz Sachsen").as_dict()
     assert a == b
-    assert set(a) == {"region", "venue", "themes", "speakers", "coverage", "gaps"}
+    assert set(a) == {"region", "venue", "themes", "speakers", "coverage", "gaps",
+                      "demand"}
     assert set(a["themes"][0]) >= {"label", "weight", "smes"}
     assert set(a["speakers"][0]) >= {"id", "name", "institution", "career_stage", "themes",
                                      "serves", "distance_km", "why"}
@@ -191,3 +192,55 @@ def test_kmeans_labels_are_remembered_by_content():
     other[0] += 1.0
     assert themes._kmeans(other, 3) is not first
     assert themes._kmeans(vectors, 2) is not first
+
+
+def _planner_with(planner: SlamPlanner, **changes) -> SlamPlanner:
+    m = planner.m
+    return SlamPlanner(Matcher(m.store, m.settings.replace(**changes), m.gazetteer,
+                               index=m.index))
+
+
+def _read(lineup) -> set[str]:
+    return {sme for t in lineup.themes for sme in t.smes}
+
+
+def test_a_region_with_more_smes_than_the_sample_is_read_from_a_stable_sample(planner):
+    full = planner.plan("Ganz Sachsen", SlamOptions(size=3))
+    total = full.smes_total
+    assert full.smes_read == total >= 5 and len(_read(full)) == total
+    assert full.as_dict()["demand"] == {"smes": total, "read": total}
+
+    small = _planner_with(planner, slam_sample=3)
+    lineup = small.plan("Ganz Sachsen", SlamOptions(size=3))
+    assert (lineup.smes_read, lineup.smes_total) == (3, total)
+    assert lineup.as_dict()["demand"] == {"smes": total, "read": 3}
+    assert len(_read(lineup)) == 3 and _read(lineup) < _read(full)
+    # each sampled SME stands for total / 3 of the region's SMEs
+    assert sum(t.weight for t in lineup.themes) == pytest.approx(total)
+    assert len(small._background()) == 3
+    # the same sample in a planner of its own (the choice depends on the ids only)
+    assert _read(_planner_with(planner, slam_sample=3).plan(
+        "Ganz Sachsen", SlamOptions(size=3))) == _read(lineup)
+
+
+def test_many_researchers_in_reach_are_narrowed_to_those_nearest_the_demand(planner):
+    from matcher.regions import find_region
+
+    region = find_region("Ganz Sachsen", planner.settings.regions, planner.m.gazetteer)
+    smes, vectors, themes = planner.demand(region)
+    _, point = planner.venue_for(region, smes, None, False)
+    opts = SlamOptions(allow_professors=True)
+    everyone = planner._pool(opts, point, vectors, themes)
+    narrow = _planner_with(planner, slam_candidates=2)
+    pool = narrow._pool(opts, point, vectors, themes)
+    assert 0 < len(pool) < len(everyone)
+    assert {p.id for p, _ in pool} <= {p.id for p, _ in everyone}
+    # one search per theme and one for all needs, a candidate each: the researcher nearest
+    # the centre of all needs is among them
+    centre = vectors.mean(axis=0)
+    docs = planner.m.index.docs.vectors(planner.m.table.pks[
+        [planner.m.table.pos[p.id] for p, _ in everyone]])
+    nearest = everyone[int(np.argmax(docs @ centre))][0].id
+    assert nearest in {p.id for p, _ in pool}
+    lineup = narrow.plan("Ganz Sachsen", SlamOptions(size=2, allow_professors=True))
+    assert {s.profile.id for s in lineup.speakers} <= {p.id for p, _ in pool}

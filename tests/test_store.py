@@ -69,3 +69,19 @@ def test_transaction_rolls_back(loaded):
         loaded.db.execute("DELETE FROM profiles")
         raise RuntimeError("Abbruch")
     assert loaded.count() == 20
+
+
+def test_get_many_keeps_the_order_asked_and_leaves_out_unknown_ids(loaded):
+    got = loaded.get_many(["t-rs-02", "t-co-01", "gibt-es-nicht", "t-rs-02"])
+    assert [p.id for p in got] == ["t-rs-02", "t-co-01", "t-rs-02"]
+    assert got[1].name == loaded.get("t-co-01").name
+    assert loaded.get_many([]) == []
+
+
+def test_profiles_by_category_and_by_institution(loaded):
+    spaces = [p.id for _, p in loaded.iter_profiles(("offering",), category="event_space")]
+    assert spaces == ["t-off-01"]
+    assert [p.id for _, p in loaded.iter_profiles(("offering",))] == ["t-off-01", "t-off-02"]
+    chemnitz = loaded.ids_of_institution("TU Chemnitz", ("chair", "researcher"))
+    assert chemnitz and all(loaded.get(i).institution == "TU Chemnitz" for i in chemnitz)
+    assert loaded.ids_of_institution("TU Chemnitz", ("company",)) == []

@@ -123,7 +123,10 @@ def test_slam_api_exports_and_page(indexed_client):
     assert len([r for r in regions if "districts" in r]) >= 13
     data = indexed_client.get("/api/slam?region=Erzgebirgskreis&size=2").get_json()
     assert data["region"] == "Erzgebirgskreis" and 1 <= len(data["speakers"]) <= 2
-    assert set(data) == {"region", "venue", "themes", "speakers", "coverage", "gaps"}
+    assert set(data) == {"region", "venue", "themes", "speakers", "coverage", "gaps",
+                         "demand"}
+    assert data["demand"]["read"] == data["demand"]["smes"] == len(
+        {sme for t in data["themes"] for sme in t["smes"]})
     near = indexed_client.get("/api/slam?near=Freiberg&radius_km=60&size=2").get_json()
     assert near["region"] == "Umkreis 60 km um Freiberg"
     csv_resp = indexed_client.get("/api/slam/export.csv?region=Erzgebirgskreis&size=2")

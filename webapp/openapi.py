@@ -103,14 +103,18 @@ SCHEMAS: dict[str, Any] = {
         "alternative_details": {"type": "array", "items": _obj(
             ["id", "name", "coverage"], {"id": STR, "name": STR,
                                          "institution": _nullable(STR), "coverage": NUM})}}),
-    "Lineup": _obj(["region", "venue", "themes", "speakers", "coverage", "gaps"], {
+    "Lineup": _obj(["region", "venue", "themes", "speakers", "coverage", "gaps", "demand"], {
         "region": STR,
         "venue": {"type": "object", "properties": {"id": _nullable(STR), "name": STR},
                   "required": ["id", "name"]},
         "themes": {"type": "array", "items": _ref("Theme")},
         "speakers": {"type": "array", "items": _ref("Speaker")},
         "coverage": {"type": "number", "minimum": 0, "maximum": 1},
-        "gaps": {"type": "array", "items": _ref("Gap")}}),
+        "gaps": {"type": "array", "items": _ref("Gap")},
+        "demand": _obj(["smes", "read"], {
+            "smes": {"type": "integer", "description": "visible SMEs in the region"},
+            "read": {"type": "integer", "description": "SMEs whose needs were read (an "
+                     "evenly spread sample where the region has more than slam_sample)"}})}),
 }
 
 TEXT = _query("text", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
