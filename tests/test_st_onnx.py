@@ -193,3 +193,44 @@ def test_int8_vectors_stay_close_to_the_float_ones(tmp_path, monkeypatch):
     queries = ["Schweißen von Blechen", "Lebensmittel länger haltbar", "Labor und Reinraum"]
     qa, qb = full.encode_queries(queries), small.encode_queries(queries)
     assert list((qa @ a.T).argmax(axis=1)) == list((qb @ b.T).argmax(axis=1))
+
+
+def test_bulk_runtime_is_bf16_only_where_the_cpu_has_it(tmp_path):
+    from matcher.embed.sentence_transformers import bulk_runtime, native_bf16
+
+    amx, plain = tmp_path / "amx", tmp_path / "plain"
+    amx.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f amx_bf16 amx_tile\n")
+    plain.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_vnni\n")
+    assert native_bf16(amx) and not native_bf16(plain)
+    assert not native_bf16(tmp_path / "missing")
+    assert bulk_runtime("onnx", "auto", amx) == "torch-bf16"
+    assert bulk_runtime("torch", "auto", amx) == "torch-bf16"
+    assert bulk_runtime("onnx", "auto", plain) == "onnx"
+    assert bulk_runtime("onnx", "torch-bf16", plain) == "torch-bf16"  # asked for: emulated
+    assert bulk_runtime("onnx", "same", amx) == "onnx"
+    # the 8-bit model's document vectors must come from the 8-bit model
+    assert bulk_runtime("onnx-int8", "torch-bf16", amx) == "onnx-int8"
+    with pytest.raises(ConfigError) as exc:
+        bulk_runtime("onnx", "fp8", amx)
+    assert "st_bulk_runtime" in exc.value.message
+
+
+@pytest.mark.slow
+def test_bf16_bulk_documents_match_the_float_vectors(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings = load_settings({"data_dir": str(tmp_path), "embed_threads": 1,
+                              "embed_batch_size": 2}, environ={})
+    full = create_embedder(settings.replace(st_bulk_runtime="same"), "minilm")
+    bulk = create_embedder(settings.replace(st_bulk_runtime="torch-bf16"), "minilm")
+    queries = create_embedder(settings.replace(st_bulk_runtime="torch-bf16"), "minilm",
+                              for_queries=True)
+    assert (full.bulk_runtime, bulk.bulk_runtime, queries.bulk_runtime) == (
+        "onnx", "torch-bf16", "onnx")
+    assert bulk.model_id == full.model_id  # same vectors, one embedding cache
+    one = bulk.encode_documents(GERMAN[:1])  # fewer than a batch: the ONNX model
+    assert bulk._model is None and np.allclose(one, full.encode_documents(GERMAN[:1]),
+                                               atol=1e-5)
+    a, b = full.encode_documents(GERMAN), bulk.encode_documents(GERMAN)
+    assert bulk._model is not None and b.dtype == np.float32 and b.shape == a.shape
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    assert np.min(np.sum(a * b, axis=1)) >= 0.999

@@ -66,7 +66,9 @@ def create_embedder(settings: Any = None, name: str | None = None,
                                            query_prefix=settings.embed_query_prefix,
                                            document_prefix=settings.embed_document_prefix,
                                            runtime=settings.st_runtime,
-                                           cache_dir=settings.data_path / "cache" / "onnx")
+                                           cache_dir=settings.data_path / "cache" / "onnx",
+                                           bulk="same" if for_queries
+                                           else settings.st_bulk_runtime)
     raise ConfigError(f"Unbekanntes Embedding-Backend {name!r} — bekannt: {', '.join(BACKENDS)}")
 
 
