@@ -227,10 +227,11 @@ def test_bf16_bulk_documents_match_the_float_vectors(tmp_path, monkeypatch):
     assert (full.bulk_runtime, bulk.bulk_runtime, queries.bulk_runtime) == (
         "onnx", "torch-bf16", "onnx")
     assert bulk.model_id == full.model_id  # same vectors, one embedding cache
-    one = bulk.encode_documents(GERMAN[:1])  # fewer than a batch: the ONNX model
+    one = bulk.encode_documents(GERMAN[:1])  # fewer than a batch: the ONNX model, no torch
     assert bulk._model is None and np.allclose(one, full.encode_documents(GERMAN[:1]),
                                                atol=1e-5)
     a, b = full.encode_documents(GERMAN), bulk.encode_documents(GERMAN)
     assert bulk._model is not None and b.dtype == np.float32 and b.shape == a.shape
+    assert not np.allclose(a, b, atol=1e-6)  # another runtime indeed
     assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
     assert np.min(np.sum(a * b, axis=1)) >= 0.999

@@ -183,7 +183,7 @@ class SentenceTransformerEmbedder(Embedder):
         if self.bulk_runtime != "torch-bf16" or len(texts) < self.batch_size:
             return super().encode_documents(texts)
         torch: Any = require("torch", "torch")
-        model = self._open_torch()
+        model = self._open_torch()  # loaded on the first bulk (an import of ~4 s)
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
             out = model.encode([self.document_prefix + t for t in texts],
                                batch_size=self.batch_size, show_progress_bar=self.show_progress,
