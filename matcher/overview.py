@@ -7,7 +7,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from matcher.privacy import visible_to
+import numpy as np
+
+from matcher.filters import Filters
 from matcher.regions import Region, district_regions, find_region
 from matcher.slam import SlamOptions, SlamPlanner
 from matcher.themes import Theme
@@ -48,13 +50,18 @@ class RegionOverview:
                          for t in self.gaps]}
 
 
+def _kind_counts(planner: SlamPlanner, region: Region, logged_in: bool) -> Counter[str]:
+    """Visible profiles per kind in ``region`` (from the loaded profile table)."""
+    table = planner.m.table
+    kinds, counts = np.unique(table.kinds[table.mask(Filters(region=region,
+                                                               logged_in=logged_in))],
+                              return_counts=True)
+    return Counter({str(k): int(n) for k, n in zip(kinds, counts, strict=True)})
+
+
 def region_counts(planner: SlamPlanner, logged_in: bool = False) -> list[RegionCounts]:
-    """Visible profiles per kind for each of the 13 Kreise (one pass over the store)."""
-    out = {r.name: RegionCounts(r) for r in district_regions()}
-    for _, p in planner.m.store.iter_profiles():
-        if p.district in out and visible_to(p, logged_in):
-            out[p.district].by_kind[p.kind] += 1
-    return list(out.values())
+    """Visible profiles per kind for each of the 13 Kreise."""
+    return [RegionCounts(r, _kind_counts(planner, r, logged_in)) for r in district_regions()]
 
 
 def region_overview(planner: SlamPlanner, region: str | Region,
@@ -68,9 +75,6 @@ def region_overview(planner: SlamPlanner, region: str | Region,
     opts = opts or SlamOptions()
     reg = region if isinstance(region, Region) else find_region(
         region, planner.settings.regions, planner.m.gazetteer)
-    counts = RegionCounts(reg)
-    for _, p in planner.m.store.iter_profiles():
-        if visible_to(p, opts.logged_in) and reg.contains(p.lat, p.lon, p.district):
-            counts.by_kind[p.kind] += 1
+    counts = RegionCounts(reg, _kind_counts(planner, reg, opts.logged_in))
     lineup = planner.plan(reg, opts)
     return RegionOverview(counts, lineup.themes, lineup.gaps)

@@ -184,6 +184,10 @@ def _floor_rows(m: dict[str, Any], t: dict[str, Any]) -> list[str]:
         f"{m['dense_search']['p50_ms'] / floor:.2f}× | – | – |"]
 
 
+def _seconds(side: dict[str, Any]) -> str:
+    return " / ".join(f"{x} s" for x in side.get("build_s_all", [side["build_s"]]))
+
+
 def txtai_run(r: dict[str, Any]) -> str:
     m, t = r["matcher"], r["txtai"]
     m_peak, t_peak, t_p50 = m["end"]["peak_rss_mb"], t["end"]["peak_rss_mb"], t["search"]["p50_ms"]
@@ -194,12 +198,22 @@ def txtai_run(r: dict[str, Any]) -> str:
               else "")
     how = {"onnx": "ONNX Runtime", "torch": "torch",
            "onnx-int8": "ONNX Runtime and 8-bit weights (`st_runtime = onnx-int8`)"}[runtime]
+    bulk = m.get("bulk_runtime", runtime)
+    docs = ("; the build's documents with torch under bfloat16 autocast "
+            f"(`st_bulk_runtime = {r.get('st_bulk_runtime', 'auto')}`)"
+            if bulk == "torch-bf16" else
+            f"; the build's documents with it too (`st_bulk_runtime = "
+            f"{r.get('st_bulk_runtime', 'auto')}`)" if "bulk_runtime" in m else "")
     lines = [
         f"**Threads of encoder and FAISS: {r.get('threads', 'library default')}; matcher runs "
-        f"the model with {how}, txtai with torch "
+        f"the model with {how}{docs}, txtai with torch "
         f"(sentence-transformers).** Measured {_when(r)}; "
         f"txtai {r['txtai_version']} (FAISS backend, its defaults); 599 demo profiles, 66 "
-        f"judged queries, 37 partner cases.{export}",
+        f"judged queries, 37 partner cases.{export}" + (
+            f" Each side ran {r['rounds']} times, alternating with the other; a build time is "
+            f"the fastest run's (all: matcher {_seconds(m)}, txtai {_seconds(t)}), a latency "
+            "the run with the lowest p50, peak RSS the highest." if r.get("rounds", 1) > 1
+            else ""),
         "", "| | matcher | txtai | matcher / txtai |", "|---|---|---|---|",
         f"| index build s (fresh, no cache) | {m['build_s']} | {t['build_s']} | "
         f"{ratio(m['build_s'], t['build_s'])} |",

@@ -211,6 +211,21 @@ def run_matcher(work: Path, threads: int, runtime: str, bulk: str = "auto") -> d
     return out
 
 
+def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One side's figures over several runs: the fastest build (with its parts), per latency
+    the run with the lowest p50 (with its p95), the highest peak RSS; the rest (nDCG, which
+    does not vary) from the first run."""
+    out = dict(runs[0])
+    fastest = min(runs, key=lambda r: r["build_s"])
+    out.update({k: fastest[k] for k in ("build_s", "build_parts") if k in fastest})
+    for key, value in runs[0].items():
+        if isinstance(value, dict) and "p50_ms" in value:
+            out[key] = min((r[key] for r in runs), key=lambda d: d["p50_ms"])
+    out["end"] = max((r["end"] for r in runs), key=lambda d: d["peak_rss_mb"])
+    out["build_s_all"] = [r["build_s"] for r in runs]
+    return out
+
+
 @click.command()
 @click.option("--work", default="/tmp/matcher-bench", show_default=True,
               type=click.Path(file_okay=False, path_type=Path))
@@ -223,8 +238,11 @@ def run_matcher(work: Path, threads: int, runtime: str, bulk: str = "auto") -> d
 @click.option("--st-bulk-runtime", "bulk", type=click.Choice(["auto", "same", "torch-bf16"]),
               default="auto", show_default=True,
               help="matcher's runtime for the build's documents (the st_bulk_runtime setting).")
+@click.option("--rounds", default=2, show_default=True,
+              help="Runs of each side (alternating); each figure is the best of them.")
 @click.option("--side", type=click.Choice(["txtai", "matcher"]), default=None, hidden=True)
-def main(work: Path, threads: int, runtime: str, bulk: str, side: str | None) -> None:
+def main(work: Path, threads: int, runtime: str, bulk: str, rounds: int,
+         side: str | None) -> None:
     """Run both sides in child processes and save the figures."""
     if side:
         res = (run_txtai(work, threads) if side == "txtai"
@@ -234,17 +252,22 @@ def main(work: Path, threads: int, runtime: str, bulk: str, side: str | None) ->
     work.mkdir(parents=True, exist_ok=True)
     _corpus(work)
     out: dict[str, Any] = {"onnx_export_s": round(prepare_onnx(work, threads, runtime), 1)}
-    for name in ("matcher", "txtai"):
-        click.echo(f"… {name}", err=True)
-        res = subprocess.run([sys.executable, __file__, "--work", str(work), "--side", name,
-                              "--threads", str(threads), "--st-runtime", runtime,
-                              "--st-bulk-runtime", bulk],
-                             capture_output=True, text=True, env={**os.environ,
-                                                                  "HF_HUB_OFFLINE": "1"})
-        if res.returncode:
-            raise click.ClickException(res.stderr[-3000:])
-        out[name] = json.loads(res.stdout.strip().splitlines()[-1])
-        click.echo(json.dumps(out[name]), err=True)
+    runs: dict[str, list[dict[str, Any]]] = {"matcher": [], "txtai": []}
+    for _ in range(rounds):  # the sides alternate, so that a slow phase of the machine
+        for name in runs:    # does not fall on one side only
+            click.echo(f"… {name}", err=True)
+            res = subprocess.run([sys.executable, __file__, "--work", str(work), "--side",
+                                  name, "--threads", str(threads), "--st-runtime", runtime,
+                                  "--st-bulk-runtime", bulk],
+                                 capture_output=True, text=True,
+                                 env={**os.environ, "HF_HUB_OFFLINE": "1"})
+            if res.returncode:
+                raise click.ClickException(res.stderr[-3000:])
+            runs[name].append(json.loads(res.stdout.strip().splitlines()[-1]))
+            click.echo(json.dumps(runs[name][-1]), err=True)
+    for name, results in runs.items():
+        out[name] = best_of(results)
+    out["rounds"] = rounds
     from importlib.metadata import version
 
     out["txtai_version"] = version("txtai")

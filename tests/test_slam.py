@@ -244,3 +244,19 @@ def test_many_researchers_in_reach_are_narrowed_to_those_nearest_the_demand(plan
     assert nearest in {p.id for p, _ in pool}
     lineup = narrow.plan("Ganz Sachsen", SlamOptions(size=2, allow_professors=True))
     assert {s.profile.id for s in lineup.speakers} <= {p.id for p, _ in pool}
+
+
+def test_region_counts_from_the_table_agree_with_the_store(planner):
+    from collections import Counter
+
+    from matcher.overview import region_counts
+    from matcher.privacy import visible_to
+
+    for logged_in in (False, True):
+        got = {c.region.name: dict(c.by_kind) for c in region_counts(planner, logged_in)}
+        want: dict[str, Counter[str]] = {}
+        for _, p in planner.m.store.iter_profiles():
+            if p.district in got and visible_to(p, logged_in):
+                want.setdefault(p.district, Counter())[p.kind] += 1
+        assert {k: v for k, v in got.items() if v} == {k: dict(v) for k, v in want.items()}
+        assert len(got) == 13
