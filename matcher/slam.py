@@ -134,7 +134,8 @@ class SlamPlanner:
         Nothing is taken when a researcher changed (their texts rank the speakers). A line-up
         is taken only if none of the changed profiles appears in it (as SME, speaker or venue),
         and, when it is asked for, only if the region's demand themes come out the same (the
-        needs of every SME of Saxony count in each region's theme labels)."""
+        needs of SMEs all over the corpus, or their sample, count in each region's theme
+        labels)."""
         changed = set(changed)
         table = self.m.table
         if any(pid not in table.pos or table.kinds[table.pos[pid]] == "researcher"
@@ -187,7 +188,9 @@ class SlamPlanner:
             rows = np.flatnonzero(table.mask(Filters(kinds=SME_KINDS, region=region,
                                                      logged_in=logged_in)))
             sample = self._sample(rows)
-            smes = self.m.store.get_many([table.ids[i] for i in sample])
+            # the store has the last word on visibility (the table is the index's snapshot)
+            smes = [p for p in self.m.store.get_many([table.ids[i] for i in sample])
+                    if visible_to(p, logged_in)]
             needs = [needs_text(p) for p in smes]
             vectors = (self.m.encode_doc.many(needs) if smes
                        else np.zeros((0, 1), dtype=np.float32))
@@ -226,6 +229,7 @@ class SlamPlanner:
         out = []
         for p in self.m.store.get_many([table.ids[i] for i in rows]):
             if (p.id in opts.exclude or p.career_stage not in stages
+                    or not visible_to(p, opts.logged_in)
                     or opts.booked[p.id] >= opts.max_stops_per_person
                     or p.lat is None or p.lon is None):
                 continue

@@ -260,3 +260,18 @@ def test_region_counts_from_the_table_agree_with_the_store(planner):
                 want.setdefault(p.district, Counter())[p.kind] += 1
         assert {k: v for k, v in got.items() if v} == {k: dict(v) for k, v in want.items()}
         assert len(got) == 13
+
+
+def test_a_profile_hidden_since_the_index_was_built_leaves_the_line_up(planner):
+    import dataclasses
+
+    before = planner.plan("Ganz Sachsen", SlamOptions(size=3))
+    sme = sorted(_read(before))[0]
+    speaker = before.speakers[0].profile.id
+    store = planner.m.store
+    store.upsert([dataclasses.replace(store.get(pid), visibility="hidden")
+                  for pid in (sme, speaker)])
+    after = _planner_with(planner).plan("Ganz Sachsen", SlamOptions(size=3))  # same index
+    assert sme not in _read(after)
+    assert speaker not in {s.profile.id for s in after.speakers}
+    assert all(sme != p.id for s in after.speakers for p in s.serves)
