@@ -47,7 +47,7 @@ def make_retriever(method: str, store: Store, settings: Settings,
     if method == "sparse":
         return SparseRetriever(index, table)
     dense = DenseRetriever(QueryEncoder(create_embedder(settings, for_queries=True)), index,
-                           table)
+                           table, int(settings.query_threads))
     if method == "dense":
         return dense
     parts: list[tuple[Retriever, float]] = [

@@ -10,6 +10,7 @@ import numpy as np
 
 from matcher.embed import Embedder, create_embedder
 from matcher.filters import Filters, ProfileTable
+from matcher.index import set_threads
 from matcher.indexer import LoadedIndex
 from matcher.lru import LRU
 from matcher.models import Profile
@@ -116,8 +117,12 @@ class DenseRetriever:
 
     name = "dense"
 
-    def __init__(self, encode: QueryEncoder, index: LoadedIndex, table: ProfileTable) -> None:
+    def __init__(self, encode: QueryEncoder, index: LoadedIndex, table: ProfileTable,
+                 threads: int = 0) -> None:
+        """``threads``: FAISS threads of the searching thread (``query_threads``; 0 = leave
+        them): FAISS's idle threads spin after a search and slow the next query's encoder."""
         self.encode, self.index, self.table = encode, index, table
+        self.threads = threads
 
     def retrieve(self, text: str, filters: Filters, limit: int = 20) -> list[tuple[str, float]]:
         return self.retrieve_vector(self.encode(text), filters, limit)
@@ -126,6 +131,7 @@ class DenseRetriever:
                         limit: int = 20) -> list[tuple[str, float]]:
         mask = self.table.mask(filters)
         allowed = None if mask.all() else self.table.pks[mask]
+        set_threads(self.threads)
         scores, pks = self.index.docs.search(vector[None, :], limit, allowed)
         by_pk = self.table.pk_pos
         return [(self.table.ids[by_pk[int(pk)]], float(s))

@@ -166,7 +166,8 @@ class Matcher:
         self.table = ProfileTable(store.table_columns())
         self.index = index or load_index(store, settings)
         self.encode_doc, self.encode_sent = encoders or query_encoders(settings)
-        self.dense = DenseRetriever(self.encode_doc, self.index, self.table)
+        self.dense = DenseRetriever(self.encode_doc, self.index, self.table,
+                                    int(settings.query_threads))
         self.sparse = SparseRetriever(self.index, self.table)
         # per table row: its row in the sparse index (-1: none) and the rank of its id
         self._sparse_at = _positions(self.index.sparse.ids, self.table.pks)

@@ -102,3 +102,18 @@ def test_query_encoder_many_matches_single_calls_and_uses_the_cache():
     enc.many(big)
     enc("Text 0")
     assert model.seen.count("Text 0") == 2
+
+
+def test_dense_search_runs_faiss_with_the_query_threads(indexed_store, settings, table):
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(2)
+    r = make_retriever("dense", indexed_store, settings.replace(query_threads=1), table)
+    assert r.retrieve("Laserschweißen", Filters(logged_in=False), 5)
+    assert faiss.omp_get_max_threads() == 1  # this request thread's FAISS threads
+    faiss.omp_set_num_threads(2)
+    left = make_retriever("dense", indexed_store, settings.replace(query_threads=0), table)
+    left.retrieve("Laserschweißen", Filters(logged_in=False), 5)
+    assert faiss.omp_get_max_threads() == 2  # 0 leaves the library's choice alone
+    faiss.omp_set_num_threads(before)
