@@ -27,7 +27,6 @@ from matcher.explain import (
 from matcher.feedback import Families, feedback_vector, mixed_query
 from matcher.filters import Filters, ProfileTable
 from matcher.geo import Gazetteer, distances_km, load_gazetteer
-from matcher.index import set_threads
 from matcher.indexer import LoadedIndex, load_index
 from matcher.models import Profile
 from matcher.privacy import public_record, visible_to
@@ -409,7 +408,6 @@ class Matcher:
         """The hybrid top ``CANDIDATES`` (dense and sparse channel fused) for the filters, and
         what entered each channel's run."""
         s = self.settings
-        set_threads(int(s.query_threads))  # FAISS's threads of this request thread
         dense = dict(self.dense.retrieve_vector(qvec, filters, CANDIDATES))
         sparse = dict(self.sparse.retrieve_scores(sparse_scores, filters, CANDIDATES))
         runs = [(dense, 1.0), (sparse, float(s.fusion_sparse_weight))]

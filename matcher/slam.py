@@ -212,9 +212,8 @@ class SlamPlanner:
         return self._bg
 
     # -- candidates -------------------------------------------------------------
-    def _pool(self, opts: SlamOptions, venue: tuple[float, float],
-              vectors: np.ndarray | None = None,
-              themes: Sequence[Theme] = ()) -> list[tuple[Profile, float]]:
+    def _pool(self, opts: SlamOptions, venue: tuple[float, float], vectors: np.ndarray,
+              themes: Sequence[Theme]) -> list[tuple[Profile, float]]:
         """Researchers who may speak at ``venue``. Where more than ``slam_candidates`` are
         in reach, those nearest the demand (``vectors``, one search per theme and one for
         all) are taken."""
@@ -223,8 +222,7 @@ class SlamPlanner:
         reach = table.mask(Filters(kinds=("researcher",), logged_in=opts.logged_in)) \
             & table.within(venue, opts.max_travel_km)
         rows = np.flatnonzero(reach)
-        if len(rows) > int(self.settings.slam_candidates) and vectors is not None \
-                and len(vectors):
+        if len(rows) > int(self.settings.slam_candidates) and len(vectors):
             rows = self._nearest(rows, vectors, themes)
         out = []
         for p in self.m.store.get_many([table.ids[i] for i in rows]):
