@@ -433,8 +433,7 @@ class LiveMatcher:
 
     def _forget_texts(self) -> None:
         """Empty every in-process cache that is keyed by or holds profile texts."""
-        _text.analyze.cache_clear()
-        _text._key_terms.cache_clear()  # the explanation terms cache
+        _text.clear_caches()
         for enc in self._encoders or ():
             enc.clear()
 

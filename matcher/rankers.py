@@ -50,10 +50,17 @@ def make_retriever(method: str, store: Store, settings: Settings,
                            table, int(settings.query_threads))
     if method == "dense":
         return dense
-    parts: list[tuple[Retriever, float]] = [
-        (dense, 1.0), (SparseRetriever(index, table), settings.fusion_sparse_weight)]
-    if method == "hybrid+keyword":
-        parts.append((KeywordRetriever(store, table), settings.fusion_sparse_weight))
+    keyword = KeywordRetriever(store, table) if method == "hybrid+keyword" else None
+    return fused_retriever(dense, SparseRetriever(index, table), settings, keyword)
+
+
+def fused_retriever(dense: Retriever, sparse: Retriever, settings: Settings,
+                    keyword: Retriever | None = None) -> HybridRetriever:
+    """The hybrid retriever over these channels, fused as the settings say (``fusion``,
+    ``fusion_sparse_weight``, ``fusion_k``)."""
+    parts: list[tuple[Retriever, float]] = [(dense, 1.0), (sparse, settings.fusion_sparse_weight)]
+    if keyword is not None:
+        parts.append((keyword, settings.fusion_sparse_weight))
     return HybridRetriever(parts, mode=settings.fusion, k=settings.fusion_k)
 
 

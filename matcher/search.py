@@ -42,6 +42,7 @@ from matcher.retrieval import (
 from matcher.settings import Settings
 from matcher.store import Store
 from matcher.text import analyze, needs_text
+from matcher.text import clear_caches as forget_analysed_texts
 
 CANDIDATES = 120
 MAX_LIMIT = 100
@@ -182,6 +183,15 @@ class Matcher:
         self.families = Families(self.table.parent, self.table.pos)
 
     # -- public API ---------------------------------------------------------
+    def clear_caches(self) -> None:
+        """Forget what earlier requests left for later ones (query and sentence vectors,
+        analysed texts, TF-IDF rows of request texts), so that the next request does all of
+        its work: for benchmarks of first-time requests."""
+        self.encode_doc.clear()
+        self.encode_sent.clear()
+        forget_analysed_texts()
+        self.index.sparse.clear_queries()
+
     def match_text(self, text: str, *, near: str | None = None, lat: float | None = None,
                    lon: float | None = None, radius_km: float | None = None,
                    kinds: Iterable[str] | None = None, region: str | None = None,

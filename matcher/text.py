@@ -136,6 +136,12 @@ def analyze(text: str) -> str:
     return " ".join(lemmas(text))
 
 
+def clear_caches() -> None:
+    """Empty the per-text caches of the analysis (sparse-channel lemmas, explanation terms)."""
+    analyze.cache_clear()
+    _key_terms.cache_clear()
+
+
 def analyze_many(texts: list[str]) -> list[str]:
     """:func:`analyze` for many texts, batched through spaCy."""
     return [" ".join(_content_lemmas(doc)) for doc in _nlp().pipe(texts, batch_size=64)]

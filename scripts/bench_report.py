@@ -184,6 +184,56 @@ def _floor_rows(m: dict[str, Any], t: dict[str, Any]) -> list[str]:
         f"{m['dense_search']['p50_ms'] / floor:.2f}× | – | – |"]
 
 
+def _hybrid_latency_rows(m: dict[str, Any], t: dict[str, Any]) -> list[str]:
+    """Hybrid search on both sides (matcher: dense + character n-gram TF-IDF; txtai: dense +
+    its BM25 index, built after its other figures)."""
+    th = t.get("hybrid")
+    if "hybrid_search" not in m or not th:
+        return []
+    return [f"| query ms p50 / p95: hybrid search (dense + keywords), top 10 | "
+            f"{_lat(m['hybrid_search'])} | {_lat(th['search'])} | "
+            f"{_ratio(m['hybrid_search']['p50_ms'], th['search']['p50_ms'])} |",
+            f"| index build s with the keyword index (txtai: a second build with `hybrid`) | "
+            f"{m['build_s']} | {th['build_s']} | {_ratio(m['build_s'], th['build_s'])} |"]
+
+
+def _quality_rows(m: dict[str, Any], t: dict[str, Any]) -> list[str]:
+    """nDCG@10 of dense against dense, hybrid against hybrid, and the full matching against
+    txtai's best (its hybrid search where measured, else its dense search)."""
+    best = t.get("hybrid") or t
+    theirs = "txtai hybrid" if "hybrid" in t else "txtai dense"
+    rows = [("dense only", m["dense"], t, 4)]
+    if "hybrid" in m and "hybrid" in t:
+        rows.append(("hybrid", m["hybrid"], t["hybrid"], 4))
+    rows.append((f"matcher full matching, {theirs}", m["full"], best, 3))
+    out = []
+    for label, mine, other, digits in rows:
+        for group, key in (("queries", "ndcg_queries"), ("partner cases", "ndcg_partners")):
+            out.append(f"| nDCG@10 {group}: {label} | {mine[key]:.{digits}f} | "
+                       f"{other[key]:.{digits}f} | {_ratio(mine[key], other[key])} |")
+    return out
+
+
+def _paired_rows(r: dict[str, Any]) -> list[str]:
+    """The per-case comparison of the nDCG@10 figures (bench_txtai.paired)."""
+    pairs = r.get("paired")
+    if not pairs:
+        return []
+
+    def cell(d: dict[str, Any]) -> str:
+        low, high = d["ci95"]
+        return (f"{d['mean']:+.4f} [{low:+.4f}, {high:+.4f}] · {d['differing']} of {d['n']}")
+
+    names = {"dense/dense": "dense / dense", "hybrid/hybrid": "hybrid / hybrid",
+             "full/hybrid": "full matching / txtai hybrid"}
+    out = ["", "nDCG@10, matcher minus txtai, case by case: mean difference [95 % paired "
+           "bootstrap interval] · cases whose nDCG@10 differs.", "",
+           "| matcher / txtai | queries | partner cases |", "|---|---|---|"]
+    for key, d in pairs.items():
+        out.append(f"| {names.get(key, key)} | {cell(d['queries'])} | {cell(d['partners'])} |")
+    return out
+
+
 def _seconds(side: dict[str, Any]) -> str:
     return " / ".join(f"{x} s" for x in side.get("build_s_all", [side["build_s"]]))
 
@@ -227,19 +277,13 @@ def txtai_run(r: dict[str, Any]) -> str:
         *_floor_rows(m, t),
         f"| query ms p50 / p95: dense search, top 10 | {_lat(m['dense_search'])} | "
         f"{_lat(t['search'])} | {ratio(m['dense_search']['p50_ms'], t['search']['p50_ms'])} |",
+        *_hybrid_latency_rows(m, t),
         f"| query ms p50 / p95: full matching (parse, hybrid, re-rank, explain) | "
         f"{_lat(m['full_match'])} | – | {ratio(m['full_match']['p50_ms'], t_p50)} |",
         f"| same, repeated query (cached query vectors) | {_lat(m['full_match_repeated'])} | – | "
         f"{ratio(m['full_match_repeated']['p50_ms'], t['search']['p50_ms'])} |",
-        f"| nDCG@10 queries: dense only | {m['dense']['ndcg_queries']:.4f} | "
-        f"{t['ndcg_queries']:.4f} | {ratio(m['dense']['ndcg_queries'], t['ndcg_queries'])} |",
-        f"| nDCG@10 partner cases: dense only | {m['dense']['ndcg_partners']:.4f} | "
-        f"{t['ndcg_partners']:.4f} | "
-        f"{ratio(m['dense']['ndcg_partners'], t['ndcg_partners'])} |",
-        f"| nDCG@10 queries: full matching | {m['full']['ndcg_queries']:.3f} | "
-        f"{t['ndcg_queries']:.3f} | {ratio(m['full']['ndcg_queries'], t['ndcg_queries'])} |",
-        f"| nDCG@10 partner cases: full matching | {m['full']['ndcg_partners']:.3f} | "
-        f"{t['ndcg_partners']:.3f} | {ratio(m['full']['ndcg_partners'], t['ndcg_partners'])} |"]
+        *_quality_rows(m, t)]
+    lines += _paired_rows(r)
     if "encode_torch" in m:
         o, tt = m["encode"]["p50_ms"], m["encode_torch"]["p50_ms"]
         lines += ["", f"The same model in matcher's process with torch (float weights) instead "

@@ -63,9 +63,12 @@ def _latency(search: Any, texts: list[str], reset: Any = None,
     return pct(ms)
 
 
-def _scores(report: Any) -> dict[str, float]:
-    g = report.as_dict()["groups"]
-    return {"ndcg_queries": g["all"]["ndcg@10"], "ndcg_partners": g["partners"]["ndcg@10"]}
+def _scores(report: Any) -> dict[str, Any]:
+    """nDCG@10 of the queries and of the partner cases, and per case (for paired tests)."""
+    d = report.as_dict()
+    g = d["groups"]
+    return {"ndcg_queries": g["all"]["ndcg@10"], "ndcg_partners": g["partners"]["ndcg@10"],
+            "per_case": d["per_query_ndcg@10"]}
 
 
 def _corpus(work: Path) -> Path:
@@ -96,31 +99,46 @@ def run_txtai(work: Path, threads: int) -> dict[str, Any]:
     with Store(data) as store:
         profiles = [p for _, p in store.iter_profiles()]
         table = ProfileTable(store.table_rows())
+        docs = [(p.id, profile_text(p), None) for p in profiles]
         t0 = time.perf_counter()
         emb = Embeddings(path=str(get_model_path()), method="sentence-transformers",
                          content=False, backend="faiss")
-        emb.index([(p.id, profile_text(p), None) for p in profiles])
+        emb.index(docs)
         build_s = time.perf_counter() - t0
         after_build = rss_mb()
         texts = eval_queries()
         lat = _latency(lambda t: emb.search(t, 10), texts)
         encode = _latency(lambda t: emb.batchtransform([t]), texts)
-
-        def rank(text: str, filters: Filters) -> list[str]:
-            ok = table.mask(filters)
-            hits = emb.search(text, len(profiles))
-            return [pid for pid, _ in hits if ok[table.pos[pid]]][:DEPTH]
-
-        def rank_profile(profile: Any, filters: Filters) -> list[str]:
-            return rank(profile_query_text(profile), filters)
-
         settings = load_settings({"data_dir": str(data)}, environ={})
-        report = evaluate("txtai", load_eval_set(ROOT / "corpora" / "eval"), rank, rank_profile,
-                          store.get, gaz, settings.regions)
-    return {"build_s": round(build_s, 1), "search": lat, "encode": encode,
-            "after_build": after_build,
-            "end": rss_mb(), "components": emb.config.get("faiss", {}).get("components")
-            or emb.config.get("components"), **_scores(report)}
+        eval_set = load_eval_set(ROOT / "corpora" / "eval")
+
+        def scores(index: Any) -> dict[str, Any]:
+            def rank(text: str, filters: Filters) -> list[str]:
+                ok = table.mask(filters)
+                hits = index.search(text, len(profiles))
+                return [pid for pid, _ in hits if ok[table.pos[pid]]][:DEPTH]
+
+            def rank_profile(profile: Any, filters: Filters) -> list[str]:
+                return rank(profile_query_text(profile), filters)
+
+            return _scores(evaluate("txtai", eval_set, rank, rank_profile, store.get, gaz,
+                                    settings.regions))
+
+        out = {"build_s": round(build_s, 1), "search": lat, "encode": encode,
+               "after_build": after_build, **scores(emb)}
+        out["end"] = rss_mb()
+        out["components"] = (emb.config.get("faiss", {}).get("components")
+                             or emb.config.get("components"))
+        # txtai's hybrid search (its BM25 index beside the vectors), after the figures above so
+        # that their memory is the dense index's alone
+        t0 = time.perf_counter()
+        hybrid = Embeddings(path=str(get_model_path()), method="sentence-transformers",
+                            content=False, backend="faiss", hybrid=True)
+        hybrid.index(docs)
+        out["hybrid"] = {"build_s": round(time.perf_counter() - t0, 1),
+                         "search": _latency(lambda t: hybrid.search(t, 10), texts),
+                         **scores(hybrid)}
+    return out
 
 
 def _settings(work: Path, threads: int, runtime: str, bulk: str = "auto") -> Any:
@@ -143,7 +161,7 @@ def run_matcher(work: Path, threads: int, runtime: str, bulk: str = "auto") -> d
     from matcher.embed import Embedder, create_embedder
     from matcher.embed.sentence_transformers import bulk_runtime
     from matcher.indexer import build_index
-    from matcher.rankers import make_rankers
+    from matcher.rankers import fused_retriever, make_rankers
     from matcher.search import Matcher
 
     if bulk_runtime(runtime, bulk) == "torch-bf16":
@@ -185,22 +203,24 @@ def run_matcher(work: Path, threads: int, runtime: str, bulk: str = "auto") -> d
         bulk_used = getattr(built_with.get("minilm"), "bulk_runtime", runtime_used)
         dense = matcher.dense
         nofilter = Filters(logged_in=False)
-        forget = matcher.encode_doc.clear
+        forget = matcher.clear_caches
         dense_lat = _latency(lambda t: dense.retrieve(t, nofilter, 10), texts, forget)
+        hybrid = fused_retriever(dense, matcher.sparse, settings)
+        hybrid_lat = _latency(lambda t: hybrid.retrieve(t, nofilter, 10), texts, forget)
         model = matcher.encode_doc.embedder
         encode = _latency(lambda t: model.encode_queries([t]), texts)
         vec = model.encode_queries(texts[:1])
         scan = _latency(lambda t: matcher.index.docs.search(vec, 10, None), texts)
-        full_lat = _latency(lambda t: matcher.match_text(t), texts, lambda: (
-            forget(), matcher.encode_sent.clear()))
+        full_lat = _latency(lambda t: matcher.match_text(t), texts, forget)
         full_again = _latency(lambda t: matcher.match_text(t), texts)
         out: dict[str, Any] = {"build_s": round(build_s, 1), "build_parts": parts,
                                "embedded": report.embedded, "runtime": runtime_used,
                                "bulk_runtime": bulk_used,
-                               "dense_search": dense_lat, "encode": encode, "scan": scan,
+                               "dense_search": dense_lat, "hybrid_search": hybrid_lat,
+                               "encode": encode, "scan": scan,
                                "full_match": full_lat, "full_match_repeated": full_again,
                                "after_build": after_build}
-        for method in ("dense", "full"):
+        for method in ("dense", "hybrid", "full"):
             rank, rank_profile = make_rankers(method, store, settings)
             out[method] = _scores(evaluate(method, eval_set, rank, rank_profile, store.get, gaz,
                                            settings.regions))
@@ -223,6 +243,34 @@ def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
             out[key] = min((r[key] for r in runs), key=lambda d: d["p50_ms"])
     out["end"] = max((r["end"] for r in runs), key=lambda d: d["peak_rss_mb"])
     out["build_s_all"] = [r["build_s"] for r in runs]
+    if "hybrid" in runs[0]:  # txtai's hybrid index, built and searched in each run
+        hybrids = [r["hybrid"] for r in runs]
+        out["hybrid"] = {**hybrids[0], "build_s": min(h["build_s"] for h in hybrids),
+                         "search": min((h["search"] for h in hybrids),
+                                       key=lambda d: d["p50_ms"])}
+    return out
+
+
+# (matcher's ranking, txtai's ranking) compared case by case
+PAIRS = (("dense", "dense"), ("hybrid", "hybrid"), ("full", "hybrid"))
+
+
+def paired(matcher: dict[str, Any], txtai: dict[str, Any]) -> dict[str, Any]:
+    """Per pair of rankings: how matcher's nDCG@10 differs from txtai's on the same queries and
+    partner cases (mean difference, 95 % paired bootstrap interval, cases that differ)."""
+    from matcher.metrics import paired_difference
+
+    eval_set = load_eval_set(ROOT / "corpora" / "eval")
+    groups = {"queries": [q.id for q in eval_set.queries],
+              "partners": [c.id for c in eval_set.partners]}
+    sides = {"dense": txtai, "hybrid": txtai.get("hybrid")}
+    out: dict[str, Any] = {}
+    for mine, theirs in PAIRS:
+        if mine not in matcher or not sides.get(theirs):
+            continue
+        a, b = matcher[mine]["per_case"], sides[theirs]["per_case"]
+        out[f"{mine}/{theirs}"] = {g: paired_difference(a, b, ids).as_dict()
+                                   for g, ids in groups.items()}
     return out
 
 
@@ -268,6 +316,7 @@ def main(work: Path, threads: int, runtime: str, bulk: str, rounds: int,
     for name, results in runs.items():
         out[name] = best_of(results)
     out["rounds"] = rounds
+    out["paired"] = paired(out["matcher"], out["txtai"])
     from importlib.metadata import version
 
     out["txtai_version"] = version("txtai")

@@ -248,3 +248,20 @@ def test_positions_of_ids_without_a_dictionary():
     assert _positions(ids, np.array([10, 99, 40, 20, 5])).tolist() == [1, -1, 0, 3, -1]
     assert _positions(np.zeros(0, dtype=np.int64), np.array([1])).tolist() == [-1]
     assert _positions(ids, np.zeros(0, dtype=np.int64)).tolist() == []
+
+
+def test_clear_caches_makes_the_next_request_do_all_its_work(matcher):
+    from matcher import text as text_mod
+
+    query = "Chrom(VI)-freie Hartverchromung für Galvanik in der Nähe von Freiberg"
+    first = matcher.match_text(query)
+    assert len(matcher.encode_doc._cache) and text_mod.analyze.cache_info().currsize
+    assert len(matcher.index.sparse._queries)
+    matcher.clear_caches()
+    assert not len(matcher.encode_doc._cache) and not len(matcher.encode_sent._cache)
+    assert text_mod.analyze.cache_info().currsize == 0
+    assert text_mod._key_terms.cache_info().currsize == 0
+    assert not len(matcher.index.sparse._queries)
+    again = matcher.match_text(query)
+    assert [(m.profile.id, m.score) for m in again.matches] == \
+        [(m.profile.id, m.score) for m in first.matches]

@@ -49,6 +49,10 @@ class SparseIndex:
         self.fit_rows = len(texts)  # rows the vocabulary and idf were fitted on
         self._queries = LRU(QUERY_ROWS_KEPT)
 
+    def clear_queries(self) -> None:
+        """Forget the TF-IDF rows kept for request texts."""
+        self._queries.clear()
+
     def updated(self, ids: np.ndarray, texts: Mapping[int, str]) -> SparseIndex:
         """A copy over ``ids`` that keeps this fit's vocabulary and weights: rows of the ids in
         ``texts`` (id -> analysed text) are computed anew, the others are copied.
