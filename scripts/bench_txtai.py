@@ -50,8 +50,11 @@ PASSES = 3  # every query this many times, so that one slow moment moves the p50
 
 def _latency(search: Any, texts: list[str], reset: Any = None,
              passes: int = PASSES) -> dict[str, float]:
-    """p50/p95 over ``passes`` runs of every text; ``reset`` (if given) empties caches before
-    each run, so that every call does the full work."""
+    """p50/p95 over ``passes`` runs of every text, after one untimed run of them (warm-up);
+    ``reset`` (if given) empties caches before each timed run, so that every call does the
+    full work."""
+    for t in texts:
+        search(t)
     ms = []
     for _ in range(passes):
         if reset is not None:
