@@ -197,6 +197,18 @@ def _hybrid_latency_rows(m: dict[str, Any], t: dict[str, Any]) -> list[str]:
             f"{m['build_s']} | {th['build_s']} | {_ratio(m['build_s'], th['build_s'])} |"]
 
 
+def _turn_rows(r: dict[str, Any]) -> list[str]:
+    """Dense and hybrid search with both processes alive, taking turns query by query."""
+    turns = r.get("turns")
+    if not turns:
+        return []
+    return [f"| query ms p50 / p95: {kind} search, the two sides taking turns query by query; "
+            f"last column: txtai / matcher per query, median · share ≥ 3× | "
+            f"{_lat(d['matcher'])} | {_lat(d['txtai'])} | "
+            f"{d['ratio_median']:.2f}× · {d['at_least_3x']:.0%} |"
+            for kind, d in turns.items()]
+
+
 def _quality_rows(m: dict[str, Any], t: dict[str, Any]) -> list[str]:
     """nDCG@10 of dense against dense, hybrid against hybrid, and the full matching against
     txtai's best (its hybrid search where measured, else its dense search)."""
@@ -278,6 +290,7 @@ def txtai_run(r: dict[str, Any]) -> str:
         f"| query ms p50 / p95: dense search, top 10 | {_lat(m['dense_search'])} | "
         f"{_lat(t['search'])} | {ratio(m['dense_search']['p50_ms'], t['search']['p50_ms'])} |",
         *_hybrid_latency_rows(m, t),
+        *_turn_rows(r),
         f"| query ms p50 / p95: full matching (parse, hybrid, re-rank, explain) | "
         f"{_lat(m['full_match'])} | – | {ratio(m['full_match']['p50_ms'], t_p50)} |",
         f"| same, repeated query (cached query vectors) | {_lat(m['full_match_repeated'])} | – | "

