@@ -327,11 +327,17 @@ class Child:
         return dict(json.loads(self.lines[-1]))
 
 
+# Seconds to wait before each timed request when taking turns: the side that answered last
+# may leave idle threads spinning (torch's OpenMP threads do), which would slow the other.
+PAUSE = 0.05
+
+
 def take_turns(children: dict[str, Child], texts: list[str],
                passes: int = PASSES) -> dict[str, Any]:
     """Dense and hybrid search timed with both sides alive, taking turns query by query (who
-    goes first alternates), so that both meet the same state of the machine: per side and
-    kind the times in order, after one untimed pass; caches emptied before each pass."""
+    goes first alternates, with a pause of ``PAUSE`` before each), so that both meet the same
+    state of the machine: per side and kind the times in order, after one untimed pass;
+    caches emptied before each pass."""
     out: dict[str, Any] = {name: {} for name in children}
     for kind in ("dense", "hybrid"):
         for name in children:
@@ -342,6 +348,7 @@ def take_turns(children: dict[str, Child], texts: list[str],
             for i, text in enumerate(texts):
                 order = list(children.values())
                 for child in order if (i + p) % 2 == 0 else order[::-1]:
+                    time.sleep(PAUSE)
                     ms = child.ask(kind, text)
                     if p:  # pass 0 is the untimed one
                         out[child.name][kind].append(ms)
