@@ -327,8 +327,8 @@ class Child:
         return dict(json.loads(self.lines[-1]))
 
 
-# Seconds to wait before each timed request when taking turns: the side that answered last
-# may leave idle threads spinning (torch's OpenMP threads do), which would slow the other.
+# Seconds to wait before each timed request when taking turns, so that no request follows
+# the other side's work immediately: the turns model requests reaching an idle server.
 PAUSE = 0.05
 
 
