@@ -6,7 +6,10 @@ queries of ``corpora/eval``. txtai runs the model with sentence-transformers (to
 default; matcher with its ``st_runtime`` setting (``--st-runtime``, default ``onnx``: the same
 weights exported once to ONNX and run by ONNX Runtime; the one-time export happens before the
 timed build and is reported on its own). Each side runs in its own process so that its memory
-is its own. Besides the comparison, the matcher side reports where its build time goes and the
+is its own. Both sides are measured with dense and with hybrid search (txtai: ``hybrid=True``);
+nDCG@10 is compared case by case with a paired bootstrap interval. At the end both processes
+stay alive and answer the same queries taking turns, so that both meet the same state of the
+machine. Besides the comparison, the matcher side reports where its build time goes and the
 floor of a query: the model's own encoding time plus one exact scan of the vectors. Figures go
 to WORK/results/demo-txtai*.json; ``bench.py write`` renders them.
 
@@ -89,7 +92,7 @@ def _corpus(work: Path) -> Path:
     return data
 
 
-# A side's searches for the lockstep run: "dense" and "hybrid" take a text, "reset" empties caches
+# A side's searches when taking turns: "dense" and "hybrid" take a text, "reset" empties caches
 Searchers = dict[str, Callable[..., Any]]
 
 
