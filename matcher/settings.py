@@ -63,18 +63,21 @@ SETTINGS: tuple[Setting, ...] = (
             "Answers a server computes at the same time (the rest wait; cached answers never "
             "do): 2 lets one run Python while another waits for a model or numpy; more only "
             "add contention on a 2-core machine (docs/RELIABILITY.md)."),
-    Setting("st_runtime", str, "onnx",
+    Setting("st_runtime", str, "auto",
             "Runtime of minilm and st:MODEL backends: onnx (ONNX Runtime; the model is exported "
-            "once from its local weights to DATA_DIR/cache/onnx) or torch (sentence-transformers), "
-            "same vectors; onnx-int8 runs an 8-bit copy of the export (1.4–2.1× as fast on the "
-            "2-core test machine, vectors of their own: a different model id, so the index is "
-            "rebuilt)."),
+            "once from its local weights to DATA_DIR/cache/onnx), openvino (OpenVINO runs that "
+            "export, in bfloat16 where the CPU has bfloat16 matrix units) or torch "
+            "(sentence-transformers), same vectors; auto = openvino where the CPU has such units "
+            "and OpenVINO is installed, else onnx; onnx-int8 runs an 8-bit copy of the export "
+            "(1.4–2.1× as fast as onnx on the 2-core test machine, vectors of their own: a "
+            "different model id, so the index is rebuilt)."),
     Setting("st_bulk_runtime", str, "auto",
             "Runtime of minilm and st:MODEL backends for documents embedded in bulk (index "
             "builds): torch-bf16 (sentence-transformers under torch's bfloat16 autocast: "
             "0.36× the float time on the AMX test machine, cosine 0.9999 to the float "
             "vectors, same model id), same (st_runtime) or auto (torch-bf16 where the CPU "
-            "has bfloat16 matrix units, AMX or AVX512-BF16; never for onnx-int8)."),
+            "has bfloat16 matrix units, AMX or AVX512-BF16; never for onnx-int8, and openvino "
+            "keeps its own, bfloat16 already)."),
     Setting("embed_query_prefix", str, "",
             "Prefix for queries with st:MODEL backends (e.g. 'query: ' for e5 models)."),
     Setting("embed_document_prefix", str, "",

