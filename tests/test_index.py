@@ -108,6 +108,24 @@ def test_sparse_scores_many_equals_one_text_at_a_time():
     assert score([]).shape == (3, 0)
 
 
+def test_sparse_transform_gives_exactly_the_vectorizers_rows():
+    from matcher.index.sparse import SparseIndex
+
+    texts = ["laserschweißen edelstahl blech dünn verzug", "rauheit messung oberfläche labor",
+             "holz möbel fertigung öl oberfläche", "schweißnaht prüfung ultraschall",
+             "brot backen haltbarkeit", "größe übung schüler erzgebirge"] * 3
+    sparse = SparseIndex()
+    sparse.fit(np.arange(len(texts), dtype=np.int64), texts)
+    probe = ["verzugsarm schweißen von blech blech blech", "", "xyz qqq", "ÄÖÜ ß",
+             "oberflächenmessung im labor", texts[0], "a"]
+    ours, theirs = sparse.transform(probe), sparse._vectorizer.transform(probe)
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype == np.float32
+    assert np.array_equal(ours.indptr, theirs.indptr)
+    assert np.array_equal(ours.indices, theirs.indices)
+    assert np.array_equal(ours.data, theirs.data)  # bit for bit: rankings cannot move
+    assert ours[1].nnz == 0 and ours[0].nnz > 0
+
+
 def test_sparse_index_from_disk_scores_like_in_memory(tmp_path):
     import pickle
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from matcher.embed import create_embedder, st_onnx
-from matcher.embed.sentence_transformers import SentenceTransformerEmbedder
+from matcher.embed.sentence_transformers import SentenceTransformerEmbedder, bulk_runtime
 from matcher.errors import ConfigError, MissingPackageError
 from matcher.settings import load_settings
 
@@ -121,12 +121,14 @@ def test_unknown_runtime_and_missing_onnxruntime_are_clear(tmp_path, monkeypatch
 
 
 @pytest.mark.slow
-def test_onnx_and_torch_give_the_same_vectors(tmp_path, monkeypatch):
+@pytest.mark.parametrize("runtime", ["onnx", "openvino"])
+def test_exported_model_and_torch_give_the_same_vectors(tmp_path, monkeypatch, runtime):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     settings = load_settings({"data_dir": str(tmp_path), "embed_threads": 1}, environ={})
-    onnx = create_embedder(settings.replace(st_runtime="onnx"), "minilm")
+    onnx = create_embedder(settings.replace(st_runtime=runtime), "minilm")
     torch = create_embedder(settings.replace(st_runtime="torch"), "minilm")
-    assert (onnx.runtime, torch.runtime) == ("onnx", "torch")
+    assert (onnx.runtime, torch.runtime) == (runtime, "torch")
+    assert onnx.bulk_runtime == bulk_runtime(runtime, "auto")  # openvino: itself
     assert onnx.model_id == torch.model_id and onnx.dim == torch.dim == 384
     exported = list((tmp_path / "cache" / "onnx").glob("*/model.onnx"))
     assert len(exported) == 1 and onnx.export_seconds > 0
@@ -196,7 +198,7 @@ def test_int8_vectors_stay_close_to_the_float_ones(tmp_path, monkeypatch):
 
 
 def test_bulk_runtime_is_bf16_only_where_the_cpu_has_it(tmp_path):
-    from matcher.embed.sentence_transformers import bulk_runtime, native_bf16
+    from matcher.embed.sentence_transformers import native_bf16
 
     amx, plain = tmp_path / "amx", tmp_path / "plain"
     amx.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f amx_bf16 amx_tile\n")
@@ -263,21 +265,13 @@ def test_auto_runtime_is_openvino_where_the_cpu_has_bf16_and_it_is_installed(tmp
 
 
 @pytest.mark.slow
-def test_openvino_gives_the_float_vectors_also_from_several_threads(tmp_path, monkeypatch):
+def test_openvino_answers_concurrent_queries_each_with_its_own_request(tmp_path, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    settings = load_settings({"data_dir": str(tmp_path), "embed_threads": 1}, environ={})
-    ov = create_embedder(settings.replace(st_runtime="openvino"), "minilm")
-    torch = create_embedder(settings.replace(st_runtime="torch"), "minilm")
-    assert (ov.runtime, ov.bulk_runtime, torch.runtime) == ("openvino", "openvino", "torch")
-    assert ov.model_id == torch.model_id and ov.dim == 384  # same vectors, one cache
-    assert ov.precision in ("bfloat16", "float32")
-    a, b = ov.encode_documents(GERMAN), torch.encode_documents(GERMAN)
-    assert a.dtype == np.float32 and a.shape == b.shape
-    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
-    assert np.min(np.sum(a * b, axis=1)) >= 0.999
-    # each thread has its own inference request: concurrent queries keep their own answers
+    settings = load_settings({"data_dir": str(tmp_path), "st_runtime": "openvino"}, environ={})
+    ov = create_embedder(settings, "minilm", for_queries=True)
+    assert ov.runtime == "openvino" and ov.precision in ("bfloat16", "float32")
     serial = [ov.encode_queries([t])[0] for t in GERMAN]
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(lambda t: ov.encode_queries([t])[0], GERMAN * 4))

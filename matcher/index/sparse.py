@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -149,8 +150,50 @@ class SparseIndex:
 
     def _query_rows(self, texts: list[str]) -> Any:
         """The TF-IDF rows of analysed query texts (kept per list of texts)."""
+        return self._queries.get(tuple(texts), lambda: self.transform(texts))
+
+    def transform(self, texts: list[str]) -> Any:
+        """The TF-IDF rows of analysed texts as a CSR matrix: the same rows as the fitted
+        vectoriser's ``transform`` (same operations and dtypes, tested), without its input
+        validation, which took most of the time of one short request text."""
+        from scipy import sparse as sp
+
         vectorizer = self._vectorizer
-        return self._queries.get(tuple(texts), lambda: vectorizer.transform(texts))
+        if vectorizer.norm != "l2":  # fit() uses l2; any other vectoriser is asked itself
+            return vectorizer.transform(texts)
+        parts = getattr(self, "_transform_parts", None)
+        if parts is None or parts[0] is not vectorizer:
+            parts = (vectorizer, vectorizer.build_analyzer(), vectorizer.vocabulary_,
+                     vectorizer.idf_)
+            self._transform_parts = parts
+        _, analyze, vocabulary, idf = parts
+        indices: list[int] = []
+        counts: list[int] = []
+        indptr = [0]
+        for text in texts:
+            seen: dict[int, int] = {}
+            for gram in analyze(text):
+                column = vocabulary.get(gram)
+                if column is not None:
+                    seen[column] = seen.get(column, 0) + 1
+            for column in sorted(seen):
+                indices.append(column)
+                counts.append(seen[column])
+            indptr.append(len(indices))
+        data = np.asarray(counts, dtype=vectorizer.dtype)
+        columns = np.asarray(indices, dtype=np.int32)
+        if vectorizer.sublinear_tf:
+            np.log(data, data)
+            data += 1.0
+        data *= idf[columns]
+        bounds = np.asarray(indptr, dtype=np.int32)
+        for a, b in itertools.pairwise(bounds):
+            # as scikit-learn: squares in the data's dtype, summed one by one in float64,
+            # each value divided in float64
+            total = np.cumsum(np.square(data[a:b]), dtype=np.float64)
+            if b > a and total[-1] > 0:
+                data[a:b] = data[a:b].astype(np.float64) / np.sqrt(total[-1])
+        return sp.csr_matrix((data, columns, bounds), shape=(len(texts), len(vocabulary)))
 
     def _row_block(self, rows: Any) -> Any:
         """The given rows (positions in ``ids``) as a CSR matrix."""
