@@ -70,6 +70,6 @@ BENCH_SIZES ?= 1000,10000,100000
 bench: $(VENV)/.installed-bench
 	$(BIN)/python scripts/bench.py run --work $(BENCH_WORK) --sizes $(BENCH_SIZES)
 	$(BIN)/python scripts/bench.py run --work $(BENCH_WORK) --sizes 1000 --stages embed
-	$(BIN)/python scripts/bench_txtai.py --work $(BENCH_WORK)
-	$(BIN)/python scripts/bench_txtai.py --work $(BENCH_WORK) --threads 1
+	$(BIN)/python scripts/bench_txtai.py --work $(BENCH_WORK) --rounds 3
+	$(BIN)/python scripts/bench_txtai.py --work $(BENCH_WORK) --threads 1 --rounds 3
 	$(BIN)/python scripts/bench.py write --work $(BENCH_WORK)

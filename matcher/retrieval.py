@@ -186,19 +186,25 @@ class HybridRetriever:
 
 def fuse(runs: list[tuple[dict[str, float], float]], mode: str = "zscore",
          k: int = 60) -> list[tuple[str, float]]:
-    """Fuse weighted runs (id -> score, best first) into one ranking (see
-    :class:`HybridRetriever`)."""
-    fused: dict[str, float] = {pid: 0.0 for run, _ in runs for pid in run}
+    """Fuse weighted runs (id -> score, best first) into one ranking, best first, ties by id
+    (see :class:`HybridRetriever`)."""
+    where: dict[str, int] = {}
+    for run, _ in runs:
+        for pid in run:
+            where.setdefault(pid, len(where))
+    total = np.zeros(len(where), dtype=np.float64)
     for run, weight in runs:
         if not run:
             continue
+        at = np.fromiter((where[pid] for pid in run), dtype=np.int64, count=len(run))
         if mode == "rrf":
-            for rank, pid in enumerate(run, 1):
-                fused[pid] += weight / (k + rank)
+            total[at] += weight / (k + np.arange(1, len(run) + 1, dtype=np.float64))
             continue
-        values = np.fromiter(run.values(), dtype=np.float64)
+        values = np.fromiter(run.values(), dtype=np.float64, count=len(run))
         mean, std = values.mean(), values.std() + 1e-9
-        floor = (values.min() - mean) / std
-        for pid in fused:
-            fused[pid] += weight * ((run[pid] - mean) / std if pid in run else floor)
-    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+        z = np.full(len(where), (values.min() - mean) / std)  # a channel's miss: its floor
+        z[at] = (values - mean) / std
+        total += weight * z
+    ids, scores = list(where), total.tolist()
+    return [(ids[i], scores[i]) for i in sorted(range(len(ids)),
+                                                key=lambda i: (-scores[i], ids[i]))]

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from matcher.errors import ConfigError, IndexStateError
 from matcher.filters import Filters, ProfileTable
@@ -117,3 +120,37 @@ def test_dense_search_runs_faiss_with_the_query_threads(indexed_store, settings,
     left.retrieve("Laserschweißen", Filters(logged_in=False), 5)
     assert faiss.omp_get_max_threads() == 2  # 0 leaves the library's choice alone
     faiss.omp_set_num_threads(before)
+
+
+def _fuse_by_hand(runs, mode, k):
+    """Fusion spelled out one candidate at a time (the definition fuse() must keep)."""
+    fused = {pid: 0.0 for run, _ in runs for pid in run}
+    for run, weight in runs:
+        if not run:
+            continue
+        if mode == "rrf":
+            for rank, pid in enumerate(run, 1):
+                fused[pid] += weight / (k + rank)
+            continue
+        values = np.array(list(run.values()), dtype=np.float64)
+        mean, std = values.mean(), values.std() + 1e-9
+        floor = (values.min() - mean) / std
+        for pid in fused:
+            fused[pid] += weight * ((run[pid] - mean) / std if pid in run else floor)
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.dictionaries(st.sampled_from([f"p{i}" for i in range(12)]),
+                                          st.sampled_from([0.1, 0.25, 0.5, 0.9, 1.0, -0.3]),
+                                          max_size=10),
+                          st.sampled_from([0.0, 0.3, 0.6, 1.0])), min_size=1, max_size=3),
+       st.sampled_from(["zscore", "rrf"]))
+def test_fusion_equals_its_definition_exactly(runs, mode):
+    from matcher.retrieval import fuse
+
+    runs = [(dict(sorted(run.items(), key=lambda kv: -kv[1])), w) for run, w in runs]
+    expected = _fuse_by_hand(runs, mode, 20)
+    got = fuse(runs, mode, 20)
+    assert [pid for pid, _ in got] == [pid for pid, _ in expected]  # ties broken by id
+    assert [score for _, score in got] == [float(score) for _, score in expected]
