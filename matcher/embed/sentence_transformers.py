@@ -154,8 +154,8 @@ class SentenceTransformerEmbedder(Embedder):
                       if runtime != "torch" else None)
         self.runtime = runtime if self._onnx else "torch"
         # what the model computes in: OpenVINO's choice (bfloat16 on CPUs with such units)
-        self.precision = str(getattr(self._onnx, "precision", "int8" if runtime == "onnx-int8"
-                                     and self._onnx else "float32"))
+        self.precision = ("int8" if self.runtime == "onnx-int8"
+                          else str(getattr(self._onnx, "precision", "float32")))
         if self._onnx is None:
             self._open_torch()
         # documents in bulk: ``torch-bf16`` (model loaded on first use) or the runtime above
@@ -170,8 +170,8 @@ class SentenceTransformerEmbedder(Embedder):
         int8 = runtime == "onnx-int8"
         if cache_dir is None:
             raise ConfigError(f"st_runtime={runtime} braucht einen Cache-Ordner für den Export.")
-        require("openvino" if runtime == "openvino" else "onnxruntime",
-                "openvino" if runtime == "openvino" else "onnxruntime")
+        package = "openvino" if runtime == "openvino" else "onnxruntime"
+        require(package, package)
         local = local_model_dir(path)
         pipeline = st_onnx.read_pipeline(local) if local else None
         if (local is None or pipeline is None) and int8:
