@@ -34,6 +34,7 @@ from typing import IO, Any, NoReturn
 import click
 from bench import ROOT, eval_queries, pct, rss_mb, save
 
+from matcher.embed.sentence_transformers import BULK_RUNTIMES, RUNTIMES
 from matcher.evaluation import evaluate, load_eval_set
 from matcher.filters import Filters, ProfileTable
 from matcher.geo import load_gazetteer
@@ -402,11 +403,10 @@ def paired(matcher: dict[str, Any], txtai: dict[str, Any]) -> dict[str, Any]:
 @click.option("--threads", default=0, show_default=True,
               help="Threads of the encoder (torch, ONNX Runtime, OpenVINO) and of FAISS on both "
               "sides; 0 = library defaults.")
-@click.option("--st-runtime", "runtime",
-              type=click.Choice(["auto", "onnx", "onnx-int8", "openvino", "torch"]),
+@click.option("--st-runtime", "runtime", type=click.Choice(RUNTIMES),
               default="auto", show_default=True,
               help="matcher's runtime for the model (the st_runtime setting).")
-@click.option("--st-bulk-runtime", "bulk", type=click.Choice(["auto", "same", "torch-bf16"]),
+@click.option("--st-bulk-runtime", "bulk", type=click.Choice(BULK_RUNTIMES),
               default="auto", show_default=True,
               help="matcher's runtime for the build's documents (the st_bulk_runtime setting).")
 @click.option("--rounds", default=2, show_default=True,
@@ -449,8 +449,9 @@ def main(work: Path, threads: int, runtime: str, bulk: str, rounds: int,
     out["threads"] = threads or "library default"
     out["st_runtime"] = runtime
     out["st_bulk_runtime"] = bulk
-    suffix = {"auto": "", "onnx": "-onnx", "onnx-int8": "-int8", "openvino": "-openvino",
-              "torch": "-torch"}[runtime] + (
+    # the library default has no suffix; onnx-int8 keeps the name of earlier results
+    suffix = ("" if runtime == "auto" else "-int8" if runtime == "onnx-int8"
+              else f"-{runtime}") + (
         "" if bulk == "auto" else f"-bulk-{bulk}")
     save(work, "demo", f"txtai{threads or ''}{suffix}", out)
 

@@ -73,7 +73,7 @@ class SparseIndex:
         kept = np.unique(rows[rows < len(self.ids)])
         parts = [self._row_block(kept)]
         if new:
-            parts.append(self._vectorizer.transform([texts[i] for i in new]))
+            parts.append(self.transform([texts[i] for i in new]))
         base = sp.vstack(parts).tocsr() if len(parts) > 1 else parts[0]
         at = np.where(rows < len(self.ids), np.searchsorted(kept, rows),
                       len(kept) + rows - len(self.ids))
