@@ -277,3 +277,37 @@ def test_openvino_answers_concurrent_queries_each_with_its_own_request(tmp_path,
         together = list(pool.map(lambda t: ov.encode_queries([t])[0], GERMAN * 4))
     for i, vec in enumerate(together):
         assert float(vec @ serial[i % len(GERMAN)]) >= 0.9999
+
+
+def test_static_lengths_setting_is_parsed_or_refused_clearly():
+    from matcher.embed.sentence_transformers import parse_lengths
+
+    assert parse_lengths("64,128") == (64, 128) and parse_lengths(" 32 , 8,") == (32, 8)
+    assert parse_lengths("") == ()
+    for bad in ("64;128", "0", "-8", "64,zwei"):
+        with pytest.raises(ConfigError) as exc:
+            parse_lengths(bad)
+        assert "st_static_lengths" in exc.value.message and "64,128" in exc.value.message
+
+
+@pytest.mark.slow
+def test_openvino_pads_single_texts_to_a_fixed_length_with_the_same_vectors(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    settings = load_settings({"data_dir": str(tmp_path), "st_runtime": "openvino",
+                              "st_static_lengths": "16,40,1000"}, environ={})
+    ov = create_embedder(settings, "minilm", for_queries=True)
+    encoder = ov._onnx
+    assert encoder.static_lengths == (16, 40)  # above the model's 256 tokens: left out
+    tokens = [len(encoder._tok.encode(t).ids) for t in GERMAN]
+    assert min(tokens) <= 16 < max(t for t in tokens if t <= 40) and max(tokens) > 40
+    batch = ov.encode_documents(GERMAN)  # the dynamic graph
+    assert encoder._static == {}
+    for text, row in zip(GERMAN, batch, strict=True):
+        alone = ov.encode_queries([text])[0]
+        assert float(alone @ row) >= 0.9999
+    assert sorted(encoder._static) == [16, 40]  # compiled on first use; the long text: dynamic
+    plain = create_embedder(settings.replace(st_static_lengths=""), "minilm", for_queries=True)
+    assert plain._onnx.static_lengths == ()
+    assert float(plain.encode_queries(GERMAN[:1])[0] @ batch[0]) >= 0.9999
+    assert plain._onnx._static == {}

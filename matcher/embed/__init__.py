@@ -59,13 +59,18 @@ def create_embedder(settings: Any = None, name: str | None = None,
                                USEEmbedder(threads=1)],
                               [w, 1.0 - w])
     if name == "minilm" or name.startswith("st:"):
-        from matcher.embed.sentence_transformers import SentenceTransformerEmbedder
+        from matcher.embed.sentence_transformers import (
+            SentenceTransformerEmbedder,
+            parse_lengths,
+        )
 
         model = "packaged:all-minilm-l6-v2" if name == "minilm" else name[3:]
         return SentenceTransformerEmbedder(model, batch_size=batch, threads=threads,
                                            query_prefix=settings.embed_query_prefix,
                                            document_prefix=settings.embed_document_prefix,
                                            runtime=settings.st_runtime,
+                                           static_lengths=parse_lengths(
+                                               settings.st_static_lengths),
                                            cache_dir=settings.data_path / "cache" / "onnx",
                                            bulk="same" if for_queries
                                            else settings.st_bulk_runtime)

@@ -82,6 +82,22 @@ def resolve_runtime(runtime: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     return "openvino" if native_bf16(cpuinfo) and st_openvino.available() else "onnx"
 
 
+def parse_lengths(text: str) -> tuple[int, ...]:
+    """The token lengths of the ``st_static_lengths`` setting ("64,128"; "" = none).
+
+    Raises:
+        ConfigError: an entry that is not a positive whole number.
+    """
+    lengths = []
+    for part in filter(None, (p.strip() for p in str(text).split(","))):
+        if not part.isdigit() or int(part) == 0:
+            raise ConfigError(f"st_static_lengths={text!r}: {part!r} ist keine positive ganze "
+                              "Zahl — Token-Längen mit Komma trennen, z. B. 64,128, oder leer "
+                              "lassen.")
+        lengths.append(int(part))
+    return tuple(lengths)
+
+
 def st_model_id(model: str, runtime: str) -> str:
     """The ``model_id`` of a sentence-transformers model under a runtime: ``onnx``,
     ``openvino`` and ``torch`` share one (same vectors), ``onnx-int8`` has its own."""
@@ -126,6 +142,8 @@ class SentenceTransformerEmbedder(Embedder):
     embedding cache.
     ``onnx-int8`` runs an 8-bit copy of the export (made once beside it): its vectors differ
     (cosine ≈ 0.98), so its ``model_id`` ends in ``+int8``.
+    ``static_lengths`` (``openvino`` only): token lengths with a graph of fixed shape for single
+    texts (:class:`matcher.embed.st_openvino.OpenVinoSentenceEncoder`).
     With ``HF_HUB_OFFLINE=1`` (or ``local_only``) nothing is fetched: the model must be a local
     directory, a packaged model, or already in the Hugging Face cache.
 
@@ -140,7 +158,7 @@ class SentenceTransformerEmbedder(Embedder):
                  query_prefix: str = "", document_prefix: str = "",
                  show_progress: bool = False, local_only: bool | None = None,
                  runtime: str = "torch", cache_dir: Path | None = None,
-                 bulk: str = "same") -> None:
+                 bulk: str = "same", static_lengths: tuple[int, ...] = ()) -> None:
         runtime = resolve_runtime(runtime)
         self.model_id = st_model_id(model, runtime)
         self.batch_size = batch_size
@@ -150,6 +168,7 @@ class SentenceTransformerEmbedder(Embedder):
         path = resolve_model_path(model)
         self._path, self._threads, self._local_only = path, threads, local_only
         self._model: Any = None
+        self._static_lengths = static_lengths
         self._onnx = (self._open_onnx(path, threads, cache_dir, runtime)
                       if runtime != "torch" else None)
         self.runtime = runtime if self._onnx else "torch"
@@ -190,10 +209,12 @@ class SentenceTransformerEmbedder(Embedder):
         if runtime == "openvino":
             from matcher.embed.st_openvino import OpenVinoSentenceEncoder
 
-            encoder = OpenVinoSentenceEncoder(local, model_file, pipeline, threads)
+            encoder = OpenVinoSentenceEncoder(local, model_file, pipeline, threads,
+                                              self._static_lengths)
         else:
             encoder = st_onnx.OnnxSentenceEncoder(local, model_file, pipeline, threads)
-        self.dim = int(encoder.encode(["dim"]).shape[1])
+        # two texts: a batch, so no fixed-shape graph is compiled just for this
+        self.dim = int(encoder.encode(["dim", "dim"]).shape[1])
         return encoder
 
     def _open_torch(self) -> Any:

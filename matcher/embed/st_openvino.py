@@ -5,6 +5,13 @@ computes in bfloat16 on a CPU with bfloat16 matrix units (AMX, AVX512-BF16) and 
 elsewhere. Accumulation and normalisation stay in float32, so the vectors agree with the float
 ones to a cosine of about 0.9999 (tested) and share their ``model_id``. Tokenisation and
 pooling are those of :class:`matcher.embed.st_onnx.ExportedSentenceEncoder`.
+
+A single text (a query) runs on a copy of the graph compiled for a fixed length: it is padded
+to the next of ``static_lengths`` tokens, which the attention mask hides from every token and
+from the pooling. A graph of fixed shape skips OpenVINO's shape work on every call: one query of
+the judged set took 1.98 instead of 2.43 ms p50 (MiniLM, AMX machine, docs/BENCHMARKS.md). Each
+length is compiled when a text first needs it and costs about the model's size in memory
+again; batches and longer texts run on the graph of dynamic shape.
 """
 
 from __future__ import annotations
@@ -31,28 +38,57 @@ def available() -> bool:
 class OpenVinoSentenceEncoder(ExportedSentenceEncoder):
     """An exported transformer compiled by OpenVINO for the CPU (latency mode).
 
-    ``threads`` caps the CPU threads of one inference (``None``: OpenVINO's default). Each
-    calling thread gets its own inference request, so concurrent requests of a server do not
-    share one.
+    ``threads`` caps the CPU threads of one inference (``None``: OpenVINO's default).
+    ``static_lengths``: token lengths with a graph of fixed shape for single texts (empty: none).
+    Each calling thread gets its own inference requests, so concurrent requests of a server do
+    not share one.
     """
 
     def __init__(self, model_dir: Path, model_file: Path, pipeline: Pipeline,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, static_lengths: tuple[int, ...] = ()) -> None:
         ov: Any = require("openvino", "openvino")
-        config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+        self._ov, self._core, self._model_file = ov, ov.Core(), model_file
+        self._config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
         if threads:
-            config["INFERENCE_NUM_THREADS"] = int(threads)
-        self._compiled = ov.Core().compile_model(str(model_file), "CPU", config)
+            self._config["INFERENCE_NUM_THREADS"] = int(threads)
+        self._compiled = self._core.compile_model(str(model_file), "CPU", self._config)
         hint = self._compiled.get_property("INFERENCE_PRECISION_HINT")  # e.g. bf16, f32
         self.precision = {"bf16": "bfloat16", "f32": "float32", "f16": "float16"}.get(
             hint.get_type_name(), hint.get_type_name())
+        self.static_lengths = tuple(sorted({int(n) for n in static_lengths
+                                            if 0 < int(n) <= pipeline.max_seq_length}))
+        self._static: dict[int, Any] = {}  # length -> compiled graph of shape [1, length]
+        self._compile_lock = threading.Lock()
         self._local = threading.local()
         super().__init__(model_dir, pipeline,
                          [port.get_any_name() for port in self._compiled.inputs])
 
+    def _fixed(self, length: int) -> Any:
+        """The graph compiled for one text of ``length`` tokens (compiled on first use)."""
+        with self._compile_lock:
+            if length not in self._static:
+                model = self._core.read_model(str(self._model_file))
+                model.reshape({port.get_any_name(): self._ov.PartialShape([1, length])
+                               for port in model.inputs})
+                self._static[length] = self._core.compile_model(model, "CPU", self._config)
+            return self._static[length]
+
+    def _request(self, length: int | None) -> Any:
+        """This thread's inference request for the dynamic graph (``None``) or a fixed one."""
+        requests = getattr(self._local, "requests", None)
+        if requests is None:
+            requests = self._local.requests = {}
+        if length not in requests:
+            graph = self._compiled if length is None else self._fixed(length)
+            requests[length] = graph.create_infer_request()
+        return requests[length]
+
     def _hidden(self, feed: dict[str, np.ndarray]) -> np.ndarray:
-        request = getattr(self._local, "request", None)
-        if request is None:
-            request = self._local.request = self._compiled.create_infer_request()
+        rows, tokens = feed["input_ids"].shape
+        length = next((n for n in self.static_lengths if n >= tokens), None) if rows == 1 \
+            else None
+        if length is not None and length > tokens:  # padding: attention mask 0, ids 0
+            feed = {name: np.pad(a, ((0, 0), (0, length - tokens))) for name, a in feed.items()}
         # copy: the request reuses its output buffer on the next call
-        return np.array(request.infer(feed)[0], dtype=np.float32)
+        hidden = np.array(self._request(length).infer(feed)[0], dtype=np.float32)
+        return hidden[:, :tokens]
