@@ -78,12 +78,13 @@ SETTINGS: tuple[Setting, ...] = (
             "vectors, same model id), same (st_runtime) or auto (torch-bf16 where the CPU "
             "has bfloat16 matrix units, AMX or AVX512-BF16; never for onnx-int8, and openvino "
             "keeps its own, bfloat16 already)."),
-    Setting("st_static_lengths", str, "64,128",
+    Setting("st_static_lengths", str, "64",
             "openvino runtime: token lengths (comma-separated) with a graph of fixed shape for "
             "single texts such as queries; a text is padded to the next length, longer texts "
             "and batches use the dynamic graph. Each length is compiled on first use and holds "
-            "about the model's size in memory again (MiniLM: 140 MB); empty = none. Fixed "
-            "shapes made a query 1.2× as fast on the test machine (docs/BENCHMARKS.md)."),
+            "about the model's size in memory again (MiniLM: 140 MB per process); empty = "
+            "none. Fixed shapes made a query 1.2× as fast on the test machine "
+            "(docs/BENCHMARKS.md)."),
     Setting("embed_query_prefix", str, "",
             "Prefix for queries with st:MODEL backends (e.g. 'query: ' for e5 models)."),
     Setting("embed_document_prefix", str, "",

@@ -307,6 +307,11 @@ def test_openvino_pads_single_texts_to_a_fixed_length_with_the_same_vectors(tmp_
         alone = ov.encode_queries([text])[0]
         assert float(alone @ row) >= 0.9999
     assert sorted(encoder._static) == [16, 40]  # compiled on first use; the long text: dynamic
+    # a second encoder of the same export and settings in this process shares the graphs
+    again = create_embedder(settings, "minilm")._onnx
+    assert again._compiled is encoder._compiled and again._static == {}
+    assert float(again.encode(GERMAN[4:5])[0] @ batch[4]) >= 0.9999
+    assert again._static[16] is encoder._static[16]
     plain = create_embedder(settings.replace(st_static_lengths=""), "minilm", for_queries=True)
     assert plain._onnx.static_lengths == ()
     assert float(plain.encode_queries(GERMAN[:1])[0] @ batch[0]) >= 0.9999

@@ -12,11 +12,15 @@ from the pooling. A graph of fixed shape skips OpenVINO's shape work on every ca
 the judged set took 1.98 instead of 2.43 ms p50 (MiniLM, AMX machine, docs/BENCHMARKS.md). Each
 length is compiled when a text first needs it and costs about the model's size in memory
 again; batches and longer texts run on the graph of dynamic shape.
+
+Compiled graphs are shared by all encoders of one process that run the same export with the
+same settings (an index build and the query side of a server, say), and freed with the last.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,31 @@ import numpy as np
 
 from matcher.embed.base import require
 from matcher.embed.st_onnx import ExportedSentenceEncoder, Pipeline
+
+_GRAPHS: weakref.WeakValueDictionary[tuple[Any, ...], Any] = weakref.WeakValueDictionary()
+_GRAPHS_LOCK = threading.Lock()
+
+
+def compiled_graph(model_file: Path, length: int | None, config: dict[str, Any]) -> Any:
+    """The export compiled for the CPU: shape ``[1, length]``, or dynamic for ``None``.
+
+    One compilation per process for the same file (path, size, modification time), length and
+    ``config``, as long as someone holds it.
+    """
+    ov: Any = require("openvino", "openvino")
+    stat = model_file.stat()
+    key = (str(model_file.resolve()), stat.st_size, stat.st_mtime_ns, length,
+           tuple(sorted(config.items())))
+    with _GRAPHS_LOCK:
+        graph = _GRAPHS.get(key)
+        if graph is None:
+            core = ov.Core()
+            model = core.read_model(str(model_file))
+            if length is not None:
+                model.reshape({port.get_any_name(): ov.PartialShape([1, length])
+                               for port in model.inputs})
+            graph = _GRAPHS[key] = core.compile_model(model, "CPU", config)
+        return graph
 
 
 def available() -> bool:
@@ -46,32 +75,20 @@ class OpenVinoSentenceEncoder(ExportedSentenceEncoder):
 
     def __init__(self, model_dir: Path, model_file: Path, pipeline: Pipeline,
                  threads: int | None = None, static_lengths: tuple[int, ...] = ()) -> None:
-        ov: Any = require("openvino", "openvino")
-        self._ov, self._core, self._model_file = ov, ov.Core(), model_file
+        self._model_file = model_file
         self._config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
         if threads:
             self._config["INFERENCE_NUM_THREADS"] = int(threads)
-        self._compiled = self._core.compile_model(str(model_file), "CPU", self._config)
+        self._compiled = compiled_graph(model_file, None, self._config)
         hint = self._compiled.get_property("INFERENCE_PRECISION_HINT")  # e.g. bf16, f32
         self.precision = {"bf16": "bfloat16", "f32": "float32", "f16": "float16"}.get(
             hint.get_type_name(), hint.get_type_name())
         self.static_lengths = tuple(sorted({int(n) for n in static_lengths
                                             if 0 < int(n) <= pipeline.max_seq_length}))
         self._static: dict[int, Any] = {}  # length -> compiled graph of shape [1, length]
-        self._compile_lock = threading.Lock()
         self._local = threading.local()
         super().__init__(model_dir, pipeline,
                          [port.get_any_name() for port in self._compiled.inputs])
-
-    def _fixed(self, length: int) -> Any:
-        """The graph compiled for one text of ``length`` tokens (compiled on first use)."""
-        with self._compile_lock:
-            if length not in self._static:
-                model = self._core.read_model(str(self._model_file))
-                model.reshape({port.get_any_name(): self._ov.PartialShape([1, length])
-                               for port in model.inputs})
-                self._static[length] = self._core.compile_model(model, "CPU", self._config)
-            return self._static[length]
 
     def _request(self, length: int | None) -> Any:
         """This thread's inference request for the dynamic graph (``None``) or a fixed one."""
@@ -79,7 +96,11 @@ class OpenVinoSentenceEncoder(ExportedSentenceEncoder):
         if requests is None:
             requests = self._local.requests = {}
         if length not in requests:
-            graph = self._compiled if length is None else self._fixed(length)
+            if length is None:
+                graph = self._compiled
+            else:  # held by this encoder from now on (setdefault: atomic under the GIL)
+                graph = self._static.setdefault(
+                    length, compiled_graph(self._model_file, length, self._config))
             requests[length] = graph.create_infer_request()
         return requests[length]
 
