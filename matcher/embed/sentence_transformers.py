@@ -168,8 +168,7 @@ class SentenceTransformerEmbedder(Embedder):
         path = resolve_model_path(model)
         self._path, self._threads, self._local_only = path, threads, local_only
         self._model: Any = None
-        self._static_lengths = static_lengths
-        self._onnx = (self._open_onnx(path, threads, cache_dir, runtime)
+        self._onnx = (self._open_onnx(path, threads, cache_dir, runtime, static_lengths)
                       if runtime != "torch" else None)
         self.runtime = runtime if self._onnx else "torch"
         # what the model computes in: OpenVINO's choice (bfloat16 on CPUs with such units)
@@ -181,7 +180,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.bulk_runtime = bulk_runtime(self.runtime, bulk)
 
     def _open_onnx(self, path: str, threads: int | None, cache_dir: Path | None,
-                   runtime: str) -> Any:
+                   runtime: str, static_lengths: tuple[int, ...] = ()) -> Any:
         """The exported model under ``runtime`` (``onnx``, ``onnx-int8`` or ``openvino``), or
         ``None`` when ONNX cannot run this model (torch then)."""
         from matcher.embed import st_onnx
@@ -210,7 +209,7 @@ class SentenceTransformerEmbedder(Embedder):
             from matcher.embed.st_openvino import OpenVinoSentenceEncoder
 
             encoder = OpenVinoSentenceEncoder(local, model_file, pipeline, threads,
-                                              self._static_lengths)
+                                              static_lengths)
         else:
             encoder = st_onnx.OnnxSentenceEncoder(local, model_file, pipeline, threads)
         # two texts: a batch, so no fixed-shape graph is compiled just for this
