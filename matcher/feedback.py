@@ -26,12 +26,14 @@ def feedback_vector(query: np.ndarray, top_vectors: np.ndarray, weight: float) -
     return query if norm == 0 else (moved / norm).astype(query.dtype)
 
 
-def mixed_query(vector: np.ndarray, extra: np.ndarray | None, weight: float) -> np.ndarray:
-    """``vector`` plus ``weight`` × ``extra``, renormalised (a client's needs added to a
-    request)."""
-    if extra is None or weight <= 0:
+def mixed_query(vector: np.ndarray,
+                extras: Sequence[tuple[np.ndarray, float]]) -> np.ndarray:
+    """``vector`` plus each extra vector times its weight, renormalised (a client's needs or a
+    field's terms added to a request); weights ≤ 0 are skipped."""
+    used = [(extra, weight) for extra, weight in extras if weight > 0]
+    if not used:
         return vector
-    moved = vector + weight * extra
+    moved = vector + sum(weight * extra for extra, weight in used)
     norm = float(np.linalg.norm(moved))
     return vector if norm == 0 else (moved / norm).astype(vector.dtype)
 

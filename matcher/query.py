@@ -62,6 +62,7 @@ class ParsedQuery:
     kinds: tuple[str, ...] | None = None
     notes: list[str] = field(default_factory=list)
     client: tuple[str, str] | None = None  # (id, name) of an organisation the request names
+    fields: list[str] = field(default_factory=list)  # problem vocabulary fields it fired
 
     @property
     def search_text(self) -> str:
@@ -81,6 +82,8 @@ class ParsedQuery:
             parts.append(f"Umkreis: {self.radius_km:g} km")
         if self.region:
             parts.append(f"Region: {self.region}")
+        if self.fields:
+            parts.append("Fachgebiet: " + ", ".join(self.fields))
         return " · ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
@@ -89,6 +92,7 @@ class ParsedQuery:
                 "radius_km": self.radius_km, "region": self.region,
                 "kinds": list(self.kinds) if self.kinds else None,
                 "client": {"id": self.client[0], "name": self.client[1]} if self.client else None,
+                "fields": list(self.fields),
                 "interpretation": self.interpretation(), "notes": self.notes}
 
 

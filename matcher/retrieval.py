@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from functools import partial
 from typing import Any, Protocol
 
@@ -96,6 +97,12 @@ class QueryEncoder:
         if not texts:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.vstack([found[t] for t in texts])
+
+    def encode_uncached(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of ``texts`` in one model call, kept out of the cache (for texts the caller
+        keeps itself)."""
+        with self._model:
+            return self.embedder.encode_queries(list(texts))
 
     def clear(self) -> None:
         """Forget every cached query (after a deletion: the cache holds profile texts)."""

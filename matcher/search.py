@@ -8,8 +8,10 @@ diversity, scored 0–100 and explained in German.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +29,7 @@ from matcher.explain import (
 from matcher.feedback import Families, feedback_vector, mixed_query
 from matcher.filters import Filters, ProfileTable
 from matcher.geo import Gazetteer, distances_km, load_gazetteer
-from matcher.indexer import LoadedIndex, load_index
+from matcher.indexer import LoadedIndex, expected_models, load_index
 from matcher.models import Profile
 from matcher.privacy import public_record, visible_to
 from matcher.query import ParsedQuery, parse_query
@@ -43,8 +45,12 @@ from matcher.settings import Settings
 from matcher.store import Store
 from matcher.text import analyze, needs_text
 from matcher.text import clear_caches as forget_analysed_texts
+from matcher.vocabulary import Field, field_vectors, load_vocabulary
 
 CANDIDATES = 120
+VOCABULARY_DIR = "vocabulary"  # field vectors of the problem vocabulary, per model
+# an extra text of a request: (text, weight, its query vector if known)
+Extra = tuple[str, float, np.ndarray | None]
 MAX_LIMIT = 100
 CUT_MARGIN = 1e-4  # a changed profile this close to a channel's cut-off counts as entering
 
@@ -181,6 +187,9 @@ class Matcher:
         self.clients = clients if clients is not None and same else ClientFinder(names.items())
         del names
         self.families = Families(self.table.parent, self.table.pos)
+        self.vocabulary = load_vocabulary(str(settings.vocabulary_file))
+        self._field_vectors: np.ndarray | None = None
+        self._vocabulary_lock = threading.Lock()
 
     # -- public API ---------------------------------------------------------
     def clear_caches(self) -> None:
@@ -234,7 +243,10 @@ class Matcher:
         query = parsed.search_text
         if parsed.client is not None:
             query = without_name(query, parsed.client[1])
-        qvec, sparse_scores, sparse_texts = self._query(query, client_needs)
+        fields, expansion = self._expansion(query, float(self.settings.expansion_weight))
+        parsed.fields = [f.name for f in fields]
+        qvec, sparse_scores, sparse_texts = self._query(
+            query, [(client_needs, float(self.settings.client_needs_weight), None), *expansion])
         qsent = self.encode_sent(query)
 
         def fill(pool: _Pool) -> None:
@@ -279,7 +291,8 @@ class Matcher:
                 exclude_ids))
         # The profile searches with what it needs: its needs against the others' offers.
         query = needs_text(src)
-        qvec, sparse_scores, sparse_texts = self._query(query)
+        _, expansion = self._expansion(query, float(self.settings.profile_expansion_weight))
+        qvec, sparse_scores, sparse_texts = self._query(query, expansion)
         src_row = self.table.pos[src.id]
         mine = self._sentences(src_row)
         (need_vecs, need_texts), (offer_vecs, offer_texts) = mine.of(0), mine.of(1, 2)
@@ -319,9 +332,10 @@ class Matcher:
     def warm_profile_queries(self, profile_ids: Iterable[str]) -> int:
         """Encode and analyse the text these profiles search with (their needs, else their
         description: the query of :meth:`match_profile` and of their Kreis's Inno Slam demand),
-        so the first such request finds it cached; returns how many texts were prepared.
-        Unknown ids are skipped."""
+        so the first such request finds it cached, together with the vocabulary terms it
+        adds; returns how many texts were prepared. Unknown ids are skipped."""
         done = 0
+        weight = float(self.settings.profile_expansion_weight)
         for pid in profile_ids:
             if pid not in self.table.pos:
                 continue
@@ -329,6 +343,8 @@ class Matcher:
             if text:
                 self.encode_doc(text)
                 analyze(text)
+                for extra, _, _ in self._expansion(text, weight)[1]:
+                    analyze(extra)  # (its vector is the vocabulary's)
                 done += 1
         return done
 
@@ -396,22 +412,58 @@ class Matcher:
             own.update(self.store.ids_of_institution(src.institution, ("chair", "researcher")))
         return own
 
-    def _query(self, text: str, client_needs: str = "") -> tuple[
+    def _query(self, text: str, extras: Sequence[Extra] = ()) -> tuple[
             np.ndarray, np.ndarray, tuple[tuple[str, float], ...]]:
         """Query vector, sparse scores and the (analysed text, weight) pairs they come from;
-        a named client's needs are added with ``client_needs_weight`` (they say what the
-        client is looking for)."""
+        each extra text (a named client's needs, a field's technical terms) is added to both
+        channels with its weight (with its vector when it is known, else encoded)."""
         qvec = self.encode_doc(text)
         texts = [(analyze(text), 1.0)]
         max_df = float(self.settings.sparse_candidate_max_df)
         sparse_scores = self.index.sparse.scores(texts[0][0], max_df)
-        weight = float(self.settings.client_needs_weight)
-        if client_needs and weight > 0:
-            qvec = mixed_query(qvec, self.encode_doc(client_needs), weight)
-            texts.append((analyze(client_needs), weight))
-            sparse_scores = sparse_scores + weight * self.index.sparse.scores(texts[1][0],
+        vectors = []
+        for extra, weight, known in extras:
+            if not extra or weight <= 0:
+                continue
+            vectors.append((self.encode_doc(extra) if known is None else known, weight))
+            texts.append((analyze(extra), weight))
+            sparse_scores = sparse_scores + weight * self.index.sparse.scores(texts[-1][0],
                                                                               max_df)
-        return qvec, sparse_scores, tuple(texts)
+        return mixed_query(qvec, vectors), sparse_scores, tuple(texts)
+
+    def _expansion(self, text: str, weight: float) -> tuple[list[Field], list[Extra]]:
+        """The problem vocabulary's fields that ``text`` fires and that are among the
+        ``expansion_rank_share`` of fields most similar to it, and the (terms, weight, vector)
+        extras they add to the search: ``weight`` shared equally."""
+        if weight <= 0:
+            return [], []
+        fired = self.vocabulary.fired(text)
+        if not fired:
+            return [], []
+        vectors = self.vocabulary_vectors()
+        share = float(self.settings.expansion_rank_share)
+        if share < 1:
+            sims = vectors @ self.encode_doc(text)
+            keep = max(1, round(share * len(sims)))
+            cut = np.partition(sims, len(sims) - keep)[len(sims) - keep]
+            fired = [i for i in fired if sims[i] >= cut]
+        if not fired:
+            return [], []
+        part = weight / len(fired)
+        return ([self.vocabulary.fields[i] for i in fired],
+                [(self.vocabulary.texts[i], part, vectors[i]) for i in fired])
+
+    def vocabulary_vectors(self) -> np.ndarray:
+        """Query vectors of the problem vocabulary's fields, by position: read from the data
+        directory, or encoded once and saved there."""
+        if self._field_vectors is None:
+            with self._vocabulary_lock:
+                if self._field_vectors is None:
+                    self._field_vectors = field_vectors(
+                        self.vocabulary, expected_models(self.settings)[0],
+                        Path(self.store.data_dir) / VOCABULARY_DIR,
+                        self.encode_doc.encode_uncached)
+        return self._field_vectors
 
     def _pool(self, qvec: np.ndarray, sparse_scores: np.ndarray,
               filters: Filters) -> tuple[list[int], _Cuts]:

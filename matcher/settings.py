@@ -142,6 +142,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("client_needs_weight", float, 0.25,
             "Weight of a named client's needs added to the request (the client's name itself "
             "is left out of the search text)."),
+    Setting("vocabulary_file", str, "",
+            "Problem vocabulary (JSON lines: field, triggers, terms) that adds a field's "
+            "technical terms to requests that describe its problem in everyday words; empty = "
+            "the bundled matcher/data/problem_vocabulary.jsonl."),
+    Setting("expansion_weight", float, 0.5,
+            "Weight of the vocabulary's technical terms added to a free-text request, shared "
+            "by the fields it fires (dense and keyword channel; 0 = off)."),
+    Setting("expansion_rank_share", float, 0.3,
+            "A fired vocabulary field is used only when it is among this share of the "
+            "vocabulary's fields most similar to the request (profile embedder; 1 = always)."),
+    Setting("profile_expansion_weight", float, 0.3,
+            "The same for the needs a profile searches its partners with (0 = off)."),
     Setting("feedback_weight", float, 0.3,
             "Pseudo-relevance feedback: how far the query vector moves towards the mean of the "
             "best first-pass candidates (0 = off)."),

@@ -20,11 +20,14 @@ def test_feedback_moves_the_query_towards_the_best_results():
     assert np.array_equal(feedback_vector(q, top[:0], 0.5), q)
 
 
-def test_mixed_query_adds_a_weighted_second_vector():
-    q, needs = unit(1, 0), unit(0, 1)
-    mixed = mixed_query(q, needs, 0.25)
+def test_mixed_query_adds_weighted_vectors_and_renormalises_once():
+    q, needs, terms = unit(1, 0), unit(0, 1), unit(0, -1)
+    mixed = mixed_query(q, [(needs, 0.25)])
     assert abs(float(np.linalg.norm(mixed)) - 1) < 1e-5 and 0 < mixed[1] < mixed[0]
-    assert np.array_equal(mixed_query(q, None, 0.25), q)
+    assert np.array_equal(mixed_query(q, []), q)
+    assert np.array_equal(mixed_query(q, [(needs, 0.0), (terms, -1.0)]), q)
+    # one sum, one normalisation: opposite extras of equal weight cancel exactly
+    assert np.allclose(mixed_query(q, [(needs, 0.5), (terms, 0.5)]), q)
 
 
 def test_families_link_parents_and_children_only():

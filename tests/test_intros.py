@@ -224,11 +224,12 @@ def test_feedback_removes_declined_partner_from_matches(indexed_store, settings,
     declined = before[0]
     intro = ws.create_introduction(anna, "t-co-01", declined)
     ws.change_status(anna, intro.pk, "abgelehnt", reason="passt_nicht")
-    after = m.match_profile("t-co-01", limit=10,
+    after = m.match_profile("t-co-01", limit=50,
                             exclude_ids=ws.feedback("t-co-01").exclude_ids()).matches
     assert declined not in [x.profile.id for x in after]
     rest = [p for p in before if p != declined]
-    # nobody else is lost (their order may shift: diversity re-ranks the list without it)
+    # nobody else is lost (their order may shift: the feedback vector and diversity are
+    # computed without it, so a near tie at the end of the first page can swap)
     assert set(rest) <= {x.profile.id for x in after}
 
 

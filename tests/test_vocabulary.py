@@ -1,0 +1,126 @@
+"""The problem vocabulary: triggers, expansion, file validation and its use in text matching."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from matcher.errors import InputFileError, ValidationError
+from matcher.indexer import build_index
+from matcher.ingest import ingest_files
+from matcher.search import Matcher
+from matcher.vocabulary import load_vocabulary, parse_vocabulary
+
+WELDING = {"field": "Schweißverzug", "triggers": ["verzieh", "krumm schweiß"],
+           "terms": ["Schweißverzug", "Wärmeeintrag", "Laserstrahlschweißen"]}
+TOOLS = {"field": "Werkzeugbruch", "triggers": ["meißel bricht", "fräser bricht"],
+         "terms": ["Werkzeugbruch", "Prozessüberwachung", "Laserstrahlschweißen"]}
+
+
+def lines(*records: object) -> str:
+    return "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)
+                     for r in records)
+
+
+def test_triggers_fire_inside_compounds_and_inflections_with_ss_for_sz():
+    vocab = parse_vocabulary(lines(WELDING, TOOLS), "v.jsonl")
+    assert [f.name for f in vocab.fields_for("Das Blech verzieht sich jedesmal")] == [
+        "Schweißverzug"]
+    # all stems of a trigger must occur, in any order, ß written as ss or ß
+    assert [f.name for f in vocab.fields_for("Nach dem Schweissen ist alles krumm")] == [
+        "Schweißverzug"]
+    assert vocab.fields_for("Der Rahmen ist krumm") == []
+    assert [f.name for f in vocab.fields_for("Unsere Drehmeißel: einer bricht nachts")] == [
+        "Werkzeugbruch"]
+    assert vocab.fields_for("Wir suchen Partner für die Digitalisierung") == []
+    assert vocab.fields_for("") == []
+
+
+def test_expansion_lists_each_term_once_in_field_order():
+    vocab = parse_vocabulary(lines(WELDING, TOOLS), "v.jsonl")
+    fields = vocab.fields_for("Der Fräser bricht, das Blech verzieht sich")
+    assert [f.name for f in fields] == ["Schweißverzug", "Werkzeugbruch"]
+    assert vocab.expansion(fields) == ("Schweißverzug, Wärmeeintrag, Laserstrahlschweißen, "
+                                       "Werkzeugbruch, Prozessüberwachung")
+    assert vocab.expansion([]) == ""
+
+
+def test_every_invalid_line_is_reported_with_line_field_and_what_to_do():
+    text = lines(
+        WELDING,
+        "{kein json",
+        {"field": "Ohne Begriffe", "triggers": ["klebt"]},
+        {"field": "Kurz", "triggers": ["rot"], "terms": ["Korrosion"], "extra": 1},
+        {"field": "Zu viele", "triggers": ["eins zwei drei vier"], "terms": ["X"]},
+        {"field": "Zeichen", "triggers": ["öl|wasser"], "terms": ["Emulsion"]},
+        {"field": "Schweißverzug", "triggers": ["verzug"], "terms": ["Schweißverzug"]},
+        {"field": "Leer", "triggers": [], "terms": ["X"]},
+        ["kein", "objekt"],
+    )
+    with pytest.raises(ValidationError) as caught:
+        parse_vocabulary(text, "vocab.jsonl")
+    found = {(p.line, p.field) for p in caught.value.problems}
+    assert {(2, "-"), (3, "terms"), (4, "extra"), (4, "triggers"), (5, "triggers"),
+            (6, "triggers"), (7, "field"), (8, "triggers"), (9, "-")} <= found
+    assert (1, "field") not in found
+    message = caught.value.message
+    assert "vocab.jsonl:4: triggers: „rot“: Wortstamm „rot“ ist kürzer als 4 Zeichen" in message
+    assert "vocab.jsonl:7: field: „Schweißverzug“ steht schon in einer früheren Zeile" in message
+    assert "vocab.jsonl:3: terms: Feld fehlt" in message
+
+
+def test_an_unreadable_file_names_the_setting(tmp_path):
+    with pytest.raises(InputFileError, match="vocabulary_file"):
+        load_vocabulary(str(tmp_path / "fehlt.jsonl"))
+    latin = tmp_path / "latin1.jsonl"
+    latin.write_bytes(json.dumps(WELDING, ensure_ascii=False).encode("latin-1"))
+    with pytest.raises(InputFileError, match="UTF-8"):
+        load_vocabulary(str(latin))
+
+
+def test_the_bundled_vocabulary_is_valid_and_maps_everyday_words_to_field_terms():
+    vocab = load_vocabulary("")
+    assert len(vocab.fields) >= 100
+    for f in vocab.fields:
+        assert f.triggers and f.terms
+        assert all(len(stem) >= 4 for t in f.triggers for stem in t)
+    # an everyday request fires at least one field, a request without a problem none
+    assert vocab.fields_for("Die Pulverbeschichtung blättert nach dem Winter ab")
+    assert vocab.fields_for("Wir laden Sie herzlich zu unserem Sommerfest ein") == []
+
+
+@pytest.fixture
+def welding_store(indexed_store, settings, gazetteer, tmp_path):
+    path = tmp_path / "welding.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"id": "t-ch-30", "kind": "chair", "name": "Professur für Strahltechnik",
+         "institution": "TU Dresden", "city": "Dresden",
+         "description": "Laserstrahlschweißen mit geringem Wärmeeintrag gegen Schweißverzug."},
+    ]), encoding="utf-8")
+    ingest_files(indexed_store, [path], gazetteer)
+    build_index(indexed_store, settings)
+    return indexed_store
+
+
+def test_a_symptom_request_is_searched_with_the_fields_terms(welding_store, settings, gazetteer,
+                                                              tmp_path):
+    vocab = tmp_path / "vocab.jsonl"
+    vocab.write_text(lines(WELDING, TOOLS), encoding="utf-8")
+    request = "Unser dünnes Blech verzieht sich jedes Mal, Richten kostet Stunden"
+    on = Matcher(welding_store, settings.replace(vocabulary_file=str(vocab),
+                                                 expansion_weight=1.0), gazetteer)
+    off = Matcher(welding_store, settings.replace(vocabulary_file=str(vocab),
+                                                  expansion_weight=0.0), gazetteer)
+    r_on = on.match_text(request, kinds=["chair"], limit=50, parse=False)
+    r_off = off.match_text(request, kinds=["chair"], limit=50, parse=False)
+    assert r_on.parsed is not None and r_on.parsed.fields == ["Schweißverzug"]
+    assert "Fachgebiet: Schweißverzug" in r_on.parsed.interpretation()
+    assert r_on.as_dict()["query"]["fields"] == ["Schweißverzug"]
+    assert r_off.parsed is not None and r_off.parsed.fields == []
+    assert r_on.matches[0].profile.id == "t-ch-30"
+
+    def raw(result):
+        return next((m.raw for m in result.matches if m.profile.id == "t-ch-30"), 0.0)
+
+    assert raw(r_on) > raw(r_off)
