@@ -16,6 +16,7 @@ request (case-insensitive, ß = ss).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -203,5 +204,6 @@ def field_vectors(vocabulary: Vocabulary, model_id: str, folder: Path,
         np.save(tmp, vectors)
         os.replace(tmp, path)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
     return vectors

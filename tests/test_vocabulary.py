@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from matcher.errors import InputFileError, ValidationError
 from matcher.indexer import build_index
 from matcher.ingest import ingest_files
 from matcher.search import Matcher
-from matcher.vocabulary import load_vocabulary, parse_vocabulary
+from matcher.vocabulary import field_vectors, load_vocabulary, parse_vocabulary
 
 WELDING = {"field": "Schweißverzug", "triggers": ["verzieh", "krumm schweiß"],
            "terms": ["Schweißverzug", "Wärmeeintrag", "Laserstrahlschweißen"]}
@@ -124,3 +125,74 @@ def test_a_symptom_request_is_searched_with_the_fields_terms(welding_store, sett
         return next((m.raw for m in result.matches if m.profile.id == "t-ch-30"), 0.0)
 
     assert raw(r_on) > raw(r_off)
+
+
+REQUEST = "Beim Schweißen verzieht sich unser dünnes Blech"
+RANKED = [
+    {"field": "Verzug", "triggers": ["verzieh"],
+     "terms": ["Schweißen verzieht dünnes Blech", "Verzug"]},
+    # fires on "Blech" too, but its terms have nothing to do with the request
+    {"field": "Personal", "triggers": ["blech"],
+     "terms": ["Fachkräftemangel", "Ausbildungsquote", "Tarifvertrag"]},
+    *({"field": f"Nah {i}", "triggers": ["zzzzqq"], "terms": [f"Schweißen Blech {i}"]}
+      for i in range(4)),
+    *({"field": f"Fern {i}", "triggers": ["zzzzqq"], "terms": [f"Quartalsbilanz {i}"]}
+      for i in range(4)),
+]
+
+
+def test_a_fired_field_far_from_the_request_is_left_out(indexed_store, settings, gazetteer,
+                                                        tmp_path):
+    vocab = tmp_path / "ranked.jsonl"
+    vocab.write_text(lines(*RANKED), encoding="utf-8")
+    base = settings.replace(vocabulary_file=str(vocab), expansion_weight=0.5)
+    # half of the ten fields are the most similar to the request: "Verzug" and the four "Nah"
+    ranked = Matcher(indexed_store, base.replace(expansion_rank_share=0.5), gazetteer)
+    assert ranked.match_text(REQUEST, parse=False).parsed.fields == ["Verzug"]
+    every = Matcher(indexed_store, base.replace(expansion_rank_share=1.0), gazetteer)
+    assert every.match_text(REQUEST, parse=False).parsed.fields == ["Verzug", "Personal"]
+
+
+def test_field_vectors_are_encoded_once_per_vocabulary_and_kept_in_the_data_dir(
+        indexed_store, settings, gazetteer, tmp_path):
+    vocab = tmp_path / "ranked.jsonl"
+    vocab.write_text(lines(*RANKED), encoding="utf-8")
+    s = settings.replace(vocabulary_file=str(vocab))
+    first = Matcher(indexed_store, s, gazetteer)
+    vectors = first.vocabulary_vectors()
+    assert vectors.shape[0] == len(RANKED)
+    saved = list((indexed_store.data_dir / "vocabulary").glob("*.npy"))
+    assert len(saved) == 1
+
+    # another process (a new matcher and encoder) reads them instead of encoding
+    second = Matcher(indexed_store, s, gazetteer)
+
+    def refuse(texts):
+        raise AssertionError("field vectors encoded again")
+
+    second.encode_doc.encode_uncached = refuse  # type: ignore[method-assign]
+    assert second.match_text(REQUEST, parse=False).parsed.fields
+    assert np.array_equal(second.vocabulary_vectors(), vectors)
+
+    # a changed vocabulary is encoded anew, next to the old file
+    vocab.write_text(lines(*RANKED[:5]), encoding="utf-8")
+    load_vocabulary.cache_clear()
+    third = Matcher(indexed_store, s, gazetteer)
+    assert third.vocabulary_vectors().shape[0] == 5
+    assert len(list((indexed_store.data_dir / "vocabulary").glob("*.npy"))) == 2
+
+
+def test_field_vectors_work_when_the_folder_cannot_be_written(tmp_path):
+    vocab = parse_vocabulary(lines(WELDING, TOOLS), "v.jsonl")
+    blocked = tmp_path / "vocabulary"
+    blocked.write_text("a file where the folder should be", encoding="utf-8")
+    calls = []
+
+    def encode(texts):
+        calls.append(list(texts))
+        return np.ones((len(texts), 4), dtype=np.float32)
+
+    for _ in range(2):
+        assert field_vectors(vocab, "m", blocked, encode).shape == (2, 4)
+    assert len(calls) == 2  # nothing kept: encoded each time, no error
+    assert list(tmp_path.iterdir()) == [blocked]  # and no temporary file left behind

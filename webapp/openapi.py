@@ -51,11 +51,13 @@ SCHEMAS: dict[str, Any] = {
     "Place": _obj(["name", "municipality", "district", "lat", "lon"], {
         "name": STR, "municipality": STR, "district": STR, "lat": NUM, "lon": NUM}),
     "Query": _obj(["text", "topic", "place", "radius_km", "region", "kinds", "client",
-                   "interpretation", "notes"], {
+                   "fields", "interpretation", "notes"], {
         "text": STR, "topic": STR, "place": _nullable(_ref("Place")),
         "radius_km": _nullable(NUM), "region": _nullable(STR),
         "kinds": _nullable({"type": "array", "items": KIND}),
         "client": _nullable(_obj(["id", "name"], {"id": STR, "name": STR})),
+        "fields": {"type": "array", "items": STR,
+                   "description": "Problem vocabulary fields whose technical terms were added"},
         "interpretation": STR, "notes": {"type": "array", "items": STR}}),
     "NeedOffer": _obj(["need", "offer", "similarity", "direction"], {
         "need": STR, "offer": STR, "similarity": NUM,

@@ -30,6 +30,7 @@ def main(host: str, port: int, data_dir: str | None, threads: int) -> None:
 
 
 def _first_query(matcher: Any) -> None:
+    matcher.vocabulary_vectors()  # encoded once per model and vocabulary, then read from disk
     matcher.match_text("Laserschweißen dünner Bleche", limit=1)
 
 
