@@ -176,10 +176,10 @@ SETTINGS: tuple[Setting, ...] = (
         "offering": {"company": 1.0, "startup": 1.0, "chair": 0.9, "researcher": 0.9,
                      "tgz": 0.5, "offering": 0.5},
     }, "Kind complementarity: factor per (searching kind, candidate kind), as JSON."),
-    Setting("score_midpoint", float, 0.75,
+    Setting("score_midpoint", float, 0.80,
             "Raw match score of a free-text request shown as 50 of 100: where half of the "
             "results are judged good or perfect on corpora/eval (docs/EVALUATION.md)."),
-    Setting("profile_score_midpoint", float, 1.10,
+    Setting("profile_score_midpoint", float, 1.20,
             "Raw score shown as 50 of 100 for the partners of a profile (matching a profile), "
             "measured like score_midpoint on the partner cases (docs/EVALUATION.md)."),
     Setting("score_scale", float, 0.05,

@@ -62,13 +62,7 @@ def test_eval_set_ids_exist_and_respect_filters(corpus_store, gazetteer):
     assert len(eval_set.slam) == 13
     groups = Counter(q.group for q in eval_set.queries)
     assert set(groups) == {"sme", "manager", "organiser"}
-    table = ProfileTable(store.table_rows())
-    regions = load_settings(environ={}).regions
-    for q in eval_set.queries:
-        assert q.judgments, q.id
-        ok = table.mask(query_filters(q, gazetteer, regions))
-        for pid, grade in q.judgments.items():
-            assert grade in (1, 2, 3) and ok[table.pos[pid]], (q.id, pid)
+    judgments_are_valid(eval_set, store, gazetteer)
     for case in eval_set.partners:
         assert store.get(case.profile).kind == "company"
         assert case.profile not in case.judgments
@@ -76,6 +70,26 @@ def test_eval_set_ids_exist_and_respect_filters(corpus_store, gazetteer):
         for pid in row["researchers"]:
             p = store.get(pid)
             assert p.kind == "researcher" and p.career_stage != "professor"
+
+
+def test_fresh_eval_set_ids_exist_and_respect_filters(corpus_store, gazetteer):
+    store, _ = corpus_store
+    fresh = load_eval_set(ROOT / "corpora" / "eval-fresh")
+    assert len(fresh.queries) >= 20 and not fresh.partners and not fresh.slam
+    assert {q.group for q in fresh.queries} == {"sme"}
+    judgments_are_valid(fresh, store, gazetteer)
+
+
+def judgments_are_valid(eval_set, store, gazetteer) -> None:
+    """Every query has judgments; each judged profile exists, has a grade 1–3 and passes the
+    query's filters."""
+    table = ProfileTable(store.table_rows())
+    regions = load_settings(environ={}).regions
+    for q in eval_set.queries:
+        assert q.judgments, q.id
+        ok = table.mask(query_filters(q, gazetteer, regions))
+        for pid, grade in q.judgments.items():
+            assert grade in (1, 2, 3) and ok[table.pos[pid]], (q.id, pid)
 
 
 def test_corpus_lines_are_readable_utf8():
