@@ -49,8 +49,6 @@ from matcher.vocabulary import Field, field_vectors, load_vocabulary
 
 CANDIDATES = 120
 VOCABULARY_DIR = "vocabulary"  # field vectors of the problem vocabulary, per model
-# an extra text of a request: (text, weight, its query vector if known)
-Extra = tuple[str, float, np.ndarray | None]
 MAX_LIMIT = 100
 CUT_MARGIN = 1e-4  # a changed profile this close to a channel's cut-off counts as entering
 
@@ -103,6 +101,16 @@ class Reach:
     filters: Filters
     dense_cut: float
     sparse_cut: float
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A text added to a request: a named client's needs, a vocabulary field's terms."""
+
+    text: str
+    weight: float
+    vector: np.ndarray | None = None  # its query vector when known (else it is encoded)
+    in_run: bool = True  # also scored over the whole corpus for the keyword candidate run
 
 
 @dataclass
@@ -246,7 +254,7 @@ class Matcher:
         fields, expansion = self._expansion(query, float(self.settings.expansion_weight))
         parsed.fields = [f.name for f in fields]
         qvec, sparse_scores, sparse_texts = self._query(
-            query, [(client_needs, float(self.settings.client_needs_weight), None), *expansion])
+            query, [Extra(client_needs, float(self.settings.client_needs_weight)), *expansion])
         qsent = self.encode_sent(query)
 
         def fill(pool: _Pool) -> None:
@@ -343,8 +351,8 @@ class Matcher:
             if text:
                 self.encode_doc(text)
                 analyze(text)
-                for extra, _, _ in self._expansion(text, weight)[1]:
-                    analyze(extra)  # (its vector is the vocabulary's)
+                for extra in self._expansion(text, weight)[1]:
+                    analyze(extra.text)  # (its vector is the vocabulary's)
                 done += 1
         return done
 
@@ -414,27 +422,32 @@ class Matcher:
 
     def _query(self, text: str, extras: Sequence[Extra] = ()) -> tuple[
             np.ndarray, np.ndarray, tuple[tuple[str, float], ...]]:
-        """Query vector, sparse scores and the (analysed text, weight) pairs they come from;
-        each extra text (a named client's needs, a field's technical terms) is added to both
-        channels with its weight (with its vector when it is known, else encoded)."""
+        """Query vector, sparse scores of the keyword candidate run and the (analysed text,
+        weight) pairs the pool's keyword similarity is computed from; each extra text (a named
+        client's needs, a field's technical terms) joins them with its weight."""
         qvec = self.encode_doc(text)
         texts = [(analyze(text), 1.0)]
         max_df = float(self.settings.sparse_candidate_max_df)
         sparse_scores = self.index.sparse.scores(texts[0][0], max_df)
         vectors = []
-        for extra, weight, known in extras:
-            if not extra or weight <= 0:
+        for extra in extras:
+            if not extra.text or extra.weight <= 0:
                 continue
-            vectors.append((self.encode_doc(extra) if known is None else known, weight))
-            texts.append((analyze(extra), weight))
-            sparse_scores = sparse_scores + weight * self.index.sparse.scores(texts[-1][0],
-                                                                              max_df)
+            vectors.append((self.encode_doc(extra.text) if extra.vector is None
+                            else extra.vector, extra.weight))
+            texts.append((analyze(extra.text), extra.weight))
+            if extra.in_run:
+                sparse_scores = sparse_scores + extra.weight * self.index.sparse.scores(
+                    texts[-1][0], max_df)
         return mixed_query(qvec, vectors), sparse_scores, tuple(texts)
 
     def _expansion(self, text: str, weight: float) -> tuple[list[Field], list[Extra]]:
         """The problem vocabulary's fields that ``text`` fires and that are among the
-        ``expansion_rank_share`` of fields most similar to it, and the (terms, weight, vector)
-        extras they add to the search: ``weight`` shared equally."""
+        ``expansion_rank_share`` of fields most similar to it, and the extras they add to the
+        search: their terms, ``weight`` shared equally. The terms move the query vector and
+        count in the pool's keyword similarity; they stay out of the keyword candidate run
+        (same rankings on corpora/eval, and a 100,000-profile corpus would read every term's
+        postings)."""
         if weight <= 0:
             return [], []
         fired = self.vocabulary.fired(text)
@@ -451,7 +464,8 @@ class Matcher:
             return [], []
         part = weight / len(fired)
         return ([self.vocabulary.fields[i] for i in fired],
-                [(self.vocabulary.texts[i], part, vectors[i]) for i in fired])
+                [Extra(self.vocabulary.texts[i], part, vectors[i], in_run=False)
+                 for i in fired])
 
     def vocabulary_vectors(self) -> np.ndarray:
         """Query vectors of the problem vocabulary's fields, by position: read from the data

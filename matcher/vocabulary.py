@@ -52,11 +52,6 @@ class Field:
     triggers: tuple[tuple[str, ...], ...]
     terms: tuple[str, ...]
 
-    def fires(self, words: str) -> bool:
-        """Whether one of the triggers has all its stems inside the request's ``words``
-        (folded words joined by a separator no stem contains)."""
-        return any(all(stem in words for stem in trigger) for trigger in self.triggers)
-
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -69,7 +64,23 @@ class Vocabulary:
         words = "|".join(_WORD.findall(fold(text)))
         if not words:
             return []
-        return [i for i, f in enumerate(self.fields) if f.fires(words)]
+        # the stems inside the words (joined by a separator no stem contains), then only the
+        # triggers that start with one of them
+        found = {stem for stem in self._by_first_stem if stem in words}
+        return sorted({i for stem in found for i, trigger in self._by_first_stem[stem]
+                       if all(s in found for s in trigger)})
+
+    @cached_property
+    def _by_first_stem(self) -> dict[str, list[tuple[int, tuple[str, ...]]]]:
+        """Every trigger, as (field position, stems), under its first stem; every other stem
+        is a key too (with no triggers) so that it is looked for."""
+        out: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        for i, f in enumerate(self.fields):
+            for trigger in f.triggers:
+                out.setdefault(trigger[0], []).append((i, trigger))
+                for stem in trigger[1:]:
+                    out.setdefault(stem, [])
+        return out
 
     def fields_for(self, text: str) -> list[Field]:
         """The fields whose triggers fire on ``text``, in file order."""
