@@ -82,6 +82,13 @@ class Vocabulary:
                     out.setdefault(stem, [])
         return out
 
+    def fired_triggers(self, text: str, position: int) -> list[str]:
+        """The triggers of the field at ``position`` that fire on ``text`` (to see why a field
+        fired when curating a vocabulary)."""
+        words = "|".join(_WORD.findall(fold(text)))
+        return [" ".join(t) for t in self.fields[position].triggers
+                if words and all(stem in words for stem in t)]
+
     def fields_for(self, text: str) -> list[Field]:
         """The fields whose triggers fire on ``text``, in file order."""
         return [self.fields[i] for i in self.fired(text)]

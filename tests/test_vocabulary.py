@@ -196,3 +196,26 @@ def test_field_vectors_work_when_the_folder_cannot_be_written(tmp_path):
         assert field_vectors(vocab, "m", blocked, encode).shape == (2, 4)
     assert len(calls) == 2  # nothing kept: encoded each time, no error
     assert list(tmp_path.iterdir()) == [blocked]  # and no temporary file left behind
+
+
+def test_cli_checks_a_vocabulary_and_shows_what_a_text_fires(runner, data_dir, tmp_path):
+    from matcher.cli import cli
+
+    good = tmp_path / "good.jsonl"
+    good.write_text(lines(WELDING, TOOLS), encoding="utf-8")
+    args = ["--data-dir", str(data_dir), "vocabulary", "--file", str(good)]
+    out = runner.invoke(cli, args)
+    assert out.exit_code == 0, out.output
+    assert "2 Fachgebiete, 4 Auslöser, 6 Fachbegriffe – gültig" in out.output
+    out = runner.invoke(cli, [*args, "--json", "Nach dem Schweißen ist der Rahmen krumm"])
+    data = json.loads(out.output)
+    assert data["fired"] == [{"field": "Schweißverzug", "triggers": ["krumm schweiss"],
+                              "terms": WELDING["terms"]}]
+    out = runner.invoke(cli, [*args, "Wir suchen einen Caterer"])
+    assert "Kein Fachgebiet ausgelöst." in out.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(lines(WELDING, {"field": "X", "triggers": ["ab"], "terms": ["Y"]}),
+                   encoding="utf-8")
+    out = runner.invoke(cli, ["--data-dir", str(data_dir), "vocabulary", "--file", str(bad)])
+    assert out.exit_code == 1
+    assert "bad.jsonl:2: triggers: „ab“: Wortstamm „ab“ ist kürzer als 4 Zeichen" in out.output

@@ -90,3 +90,4 @@ from matcher.cli import slam as _slam  # noqa: E402,F401
 from matcher.cli import system as _system  # noqa: E402,F401
 from matcher.cli import tokens as _tokens  # noqa: E402,F401
 from matcher.cli import users as _users  # noqa: E402,F401
+from matcher.cli import vocabulary as _vocabulary  # noqa: E402,F401
