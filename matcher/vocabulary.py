@@ -123,7 +123,7 @@ def _problems(obj: object, where: str, line: int, names: set[str]) -> list[Probl
     name = obj.get("field")
     if "field" in obj and (not isinstance(name, str) or not name.strip()):
         out.append(Problem(where, line, "field", "Name des Fachgebiets als Text angeben"))
-    elif isinstance(name, str) and name in names:
+    elif isinstance(name, str) and name.strip() in names:
         out.append(Problem(where, line, "field", f"„{name}“ steht schon in einer früheren "
                                                  "Zeile; Einträge zusammenführen"))
     for key in ("triggers", "terms"):
@@ -173,7 +173,7 @@ def parse_vocabulary(text: str, where: str) -> Vocabulary:
         if found:
             problems += found
             continue
-        names.add(obj["field"])
+        names.add(obj["field"].strip())
         fields.append(Field(obj["field"].strip(),
                             tuple(tuple(fold(t).split()) for t in obj["triggers"]),
                             tuple(t.strip() for t in obj["terms"])))
@@ -182,9 +182,9 @@ def parse_vocabulary(text: str, where: str) -> Vocabulary:
     return Vocabulary(tuple(fields))
 
 
-@lru_cache(maxsize=4)
 def load_vocabulary(path: str = "") -> Vocabulary:
-    """The vocabulary of the file ``path``, or the bundled one when ``path`` is empty.
+    """The vocabulary of the file ``path``, or the bundled one when ``path`` is empty; read
+    again when the file has changed since the last call.
 
     Raises:
         InputFileError: the file cannot be read.
@@ -192,14 +192,20 @@ def load_vocabulary(path: str = "") -> Vocabulary:
     """
     try:
         if not path:
-            bundled = resources.files("matcher").joinpath(BUNDLED)
-            return parse_vocabulary(bundled.read_text(encoding="utf-8"), f"matcher/{BUNDLED}")
-        text = Path(path).read_text(encoding="utf-8")
+            return _load(str(resources.files("matcher").joinpath(BUNDLED)), f"matcher/{BUNDLED}",
+                         0, 0)
+        stat = os.stat(path)
+        return _load(path, path, stat.st_mtime_ns, stat.st_size)
     except (OSError, UnicodeDecodeError) as exc:
         raise InputFileError(f"Vokabular {path or BUNDLED} lässt sich nicht lesen ({exc}); "
                              "Pfad in der Einstellung vocabulary_file prüfen (UTF-8, "
                              "JSON-Zeilen)") from exc
-    return parse_vocabulary(text, path)
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, where: str, mtime_ns: int, size: int) -> Vocabulary:
+    """The vocabulary of ``path`` (cached per modification time and size)."""
+    return parse_vocabulary(Path(path).read_text(encoding="utf-8"), where)
 
 
 def field_vectors(vocabulary: Vocabulary, model_id: str, folder: Path,

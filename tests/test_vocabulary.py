@@ -176,7 +176,6 @@ def test_field_vectors_are_encoded_once_per_vocabulary_and_kept_in_the_data_dir(
 
     # a changed vocabulary is encoded anew, next to the old file
     vocab.write_text(lines(*RANKED[:5]), encoding="utf-8")
-    load_vocabulary.cache_clear()
     third = Matcher(indexed_store, s, gazetteer)
     assert third.vocabulary_vectors().shape[0] == 5
     assert len(list((indexed_store.data_dir / "vocabulary").glob("*.npy"))) == 2
