@@ -148,7 +148,8 @@ SETTINGS: tuple[Setting, ...] = (
             "the bundled matcher/data/problem_vocabulary.jsonl."),
     Setting("expansion_weight", float, 0.5,
             "Weight of the vocabulary's technical terms added to a free-text request, shared "
-            "by the fields it fires (dense and keyword channel; 0 = off)."),
+            "by the fields it fires (query vector and the candidates' keyword similarity; "
+            "0 = off)."),
     Setting("expansion_rank_share", float, 0.3,
             "A fired vocabulary field is used only when it is among this share of the "
             "vocabulary's fields most similar to the request (profile embedder; 1 = always)."),
