@@ -103,7 +103,7 @@ class Reach:
     sparse_cut: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Extra:
     """A text added to a request: a named client's needs, a vocabulary field's terms."""
 
