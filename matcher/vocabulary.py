@@ -44,6 +44,11 @@ def fold(text: str) -> str:
     return text.lower().replace("ß", "ss")
 
 
+def _words(text: str) -> str:
+    """The folded words of ``text`` joined by a separator no stem contains ("" for none)."""
+    return "|".join(_WORD.findall(fold(text)))
+
+
 @dataclass(frozen=True)
 class Field:
     """One problem class: its name, its triggers (tuples of folded stems) and its terms."""
@@ -61,11 +66,10 @@ class Vocabulary:
 
     def fired(self, text: str) -> list[int]:
         """Positions of the fields whose triggers fire on ``text``, in file order."""
-        words = "|".join(_WORD.findall(fold(text)))
+        words = _words(text)
         if not words:
             return []
-        # the stems inside the words (joined by a separator no stem contains), then only the
-        # triggers that start with one of them
+        # the stems inside the words, then only the triggers that start with one of them
         found = {stem for stem in self._by_first_stem if stem in words}
         return sorted({i for stem in found for i, trigger in self._by_first_stem[stem]
                        if all(s in found for s in trigger)})
@@ -85,7 +89,7 @@ class Vocabulary:
     def fired_triggers(self, text: str, position: int) -> list[str]:
         """The triggers of the field at ``position`` that fire on ``text`` (to see why a field
         fired when curating a vocabulary)."""
-        words = "|".join(_WORD.findall(fold(text)))
+        words = _words(text)
         return [" ".join(t) for t in self.fields[position].triggers
                 if words and all(stem in words for stem in t)]
 
